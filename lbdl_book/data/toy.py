@@ -1,0 +1,70 @@
+"""Small synthetic datasets for chapter 1 (and any demo that needs a toy problem).
+
+Every generator takes a ``seed`` and returns the same tensors for the same seed."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def _check_count(n: int, name: str = "n") -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+
+
+def _check_noise(noise: float) -> None:
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+
+
+def sine(x: torch.Tensor) -> torch.Tensor:
+    """The 'true function' of the chapter 1 demos: ``sin(2πx)``, any shape."""
+    return torch.sin(2 * math.pi * x)
+
+
+def sine_regression(n: int, *, noise: float = 0.2, seed: int = 0, stratified: bool = True,
+                    dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` noisy samples of :func:`sine` on ``[0, 1]``: ``x`` and ``y`` of shape ``(n,)``.
+
+    ``stratified=True`` draws one ``x`` uniformly in each of ``n`` equal bins, so the
+    points cover the interval without large gaps; ``False`` draws them i.i.d. uniform.
+    ``y = sin(2πx) + noise · ε`` with ``ε ~ N(0, 1)``."""
+    _check_count(n)
+    _check_noise(noise)
+    g = torch.Generator().manual_seed(seed)
+    u = torch.rand(n, generator=g, dtype=dtype)
+    x = (torch.arange(n, dtype=dtype) + u) / n if stratified else u
+    x = x[torch.randperm(n, generator=g)]
+    y = sine(x) + noise * torch.randn(n, generator=g, dtype=dtype)
+    return x, y
+
+
+def line_data(n: int, *, slope: float = 1.5, noise: float = 0.3, seed: int = 0,
+              dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``y = slope · x + noise · ε`` for ``x ~ U[-1, 1]``: a one-parameter problem (§1.1).
+    Returns ``x`` and ``y`` of shape ``(n,)``."""
+    _check_count(n)
+    _check_noise(noise)
+    g = torch.Generator().manual_seed(seed)
+    x = 2 * torch.rand(n, generator=g, dtype=dtype) - 1
+    return x, slope * x + noise * torch.randn(n, generator=g, dtype=dtype)
+
+
+CLUSTER_MEANS = ((-1.2, -0.6), (1.3, -0.9), (0.2, 1.3))
+CLUSTER_SCALES = ((0.45, 0.30), (0.35, 0.55), (0.60, 0.35))
+
+
+def clusters(n: int, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Three elongated Gaussian clusters in the plane (§1.4).
+
+    Returns points ``x`` of shape ``(n, 2)`` and their cluster ``labels`` of shape ``(n,)``
+    (int64 in ``{0, 1, 2}``, balanced up to one sample)."""
+    _check_count(n)
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % len(CLUSTER_MEANS)
+    labels = labels[torch.randperm(n, generator=g)]
+    means = torch.tensor(CLUSTER_MEANS, dtype=dtype)[labels]
+    scales = torch.tensor(CLUSTER_SCALES, dtype=dtype)[labels]
+    return means + scales * torch.randn(n, 2, generator=g, dtype=dtype), labels

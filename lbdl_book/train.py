@@ -1,0 +1,149 @@
+"""The one training loop of the book (§1.1 training as loss minimisation, §3.3 SGD).
+
+``fit`` takes a model, a loss and a training set, and runs mini-batch gradient
+descent on the device of :func:`lbdl_book.device`. It shows a ``tqdm`` progress bar
+and returns a :class:`History` of the loss (and metrics) per epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .config import device as default_device
+from .config import show_progress
+
+Batch = tuple[torch.Tensor, ...]
+
+
+@dataclass
+class History:
+    """Per-epoch records: ``history["train_loss"]`` is a list with one value per epoch."""
+
+    records: dict[str, list[float]] = field(default_factory=dict)
+
+    def log(self, **values: float) -> None:
+        for name, value in values.items():
+            self.records.setdefault(name, []).append(float(value))
+
+    def __getitem__(self, name: str) -> list[float]:
+        if name not in self.records:
+            raise KeyError(f"no record {name!r}; recorded: {sorted(self.records)}")
+        return self.records[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.records
+
+    def last(self, name: str) -> float:
+        return self[name][-1]
+
+
+def _as_tensors(data, name: str) -> Batch:
+    if isinstance(data, torch.Tensor):
+        data = (data,)
+    if not isinstance(data, Sequence) or not data or not all(isinstance(x, torch.Tensor) for x in data):
+        raise TypeError(f"{name} must be a tensor or a tuple of tensors (inputs[, targets])")
+    if len({len(x) for x in data}) != 1:
+        raise ValueError(f"the tensors of {name} must have the same length, got {[len(x) for x in data]}")
+    return tuple(data)
+
+
+def _batch_loss(model: nn.Module, loss_fn: Callable, batch: Batch) -> torch.Tensor:
+    """``loss_fn(model(inputs), targets)``, or ``loss_fn(model(inputs))`` without targets
+    (density models, whose output is already a log-likelihood)."""
+    inputs, *targets = batch
+    return loss_fn(model(inputs), *targets)
+
+
+def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 1024,
+             metrics: dict[str, Callable] | None = None, device=None) -> dict[str, float]:
+    """Average loss and metrics of ``model`` over ``data`` (no gradients, eval mode).
+
+    A metric is ``metric(outputs, *targets) -> tensor`` averaged over samples."""
+    data = _as_tensors(data, "data")
+    device = torch.device(device) if device is not None else default_device()
+    was_training = model.training
+    model.eval()
+    totals: dict[str, float] = {}
+    count = 0
+    with torch.no_grad():
+        for start in range(0, len(data[0]), batch_size):
+            batch = tuple(x[start:start + batch_size].to(device) for x in data)
+            outputs = model(batch[0])
+            size = len(batch[0])
+            results = {"loss": loss_fn(outputs, *batch[1:])}
+            for name, metric in (metrics or {}).items():
+                results[name] = metric(outputs, *batch[1:])
+            for name, value in results.items():
+                totals[name] = totals.get(name, 0.0) + float(value) * size
+            count += size
+    model.train(was_training)
+    return {name: total / count for name, total in totals.items()}
+
+
+def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: float,
+        batch_size: int | None = None, optimizer: str = "sgd", weight_decay: float = 0.0,
+        val_data=None, metrics: dict[str, Callable] | None = None, device=None,
+        progress: bool | None = None, seed: int | None = 0) -> History:
+    """Train ``model`` by mini-batch gradient descent on ``loss_fn``.
+
+    * ``train_data``: ``(inputs, targets)`` tensors of shape ``(N, ...)`` each, or
+      ``(inputs,)`` for a model whose output is itself the per-sample loss input
+      (e.g. a log-density); the loss is ``loss_fn(model(x), y)`` or ``loss_fn(model(x))``.
+    * ``batch_size``: ``None`` for full-batch gradient descent.
+    * ``optimizer``: ``"sgd"`` (plain, Eq. 3.1) or ``"adam"`` (§3.3).
+    * ``val_data``: evaluated after each epoch, logged as ``val_loss`` and ``val_<metric>``.
+    * ``progress``: show a progress bar; ``None`` follows :func:`lbdl_book.config.show_progress`.
+
+    Returns a :class:`History` with ``train_loss`` (mean over the epoch's batches) and
+    the validation records.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError("loss_fn must be callable")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+    if optimizer not in optimizers:
+        raise ValueError(f"optimizer must be one of {sorted(optimizers)}, got {optimizer!r}")
+    train_data = _as_tensors(train_data, "train_data")
+
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device)
+    train_data = tuple(x.to(device) for x in train_data)
+    n = len(train_data[0])
+    batch_size = batch_size or n
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    opt = optimizers[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+
+    history = History()
+    bar = tqdm(range(epochs), disable=not (show_progress() if progress is None else progress), leave=False, desc="fit")
+    for _ in bar:
+        model.train()
+        order = torch.randperm(n, generator=generator).to(device)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            batch = tuple(x[order[start:start + batch_size]] for x in train_data)
+            loss = _batch_loss(model, loss_fn, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss.item()}: lower the learning rate")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch[0])
+        history.log(train_loss=total / n)
+        if val_data is not None:
+            scores = evaluate(model, loss_fn, val_data, metrics=metrics, device=device)
+            history.log(**{f"val_{name}": value for name, value in scores.items()})
+        bar.set_postfix(loss=f"{history.last('train_loss'):.4f}")
+    model.eval()
+    return history
