@@ -11,12 +11,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two notebooks run at once on two cores: one thread each, or tiny ops thrash.
 NBTEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help install book test unit nbtest site-test lab notebooks bench freeze clean
+.PHONY: help install browser book test unit nbtest site-test lab notebooks bench freeze clean
 
 help:
 	@echo "make install    virtual environment in $(VENV) with requirements.txt and lbdl_book"
 	@echo "make book       build the English and Chinese books: _build/site/index.html"
 	@echo "make test       everything CI runs: unit, parity, notebooks (nbval), both builds, site checks"
+	@echo "make browser    headless Chromium and chromedriver for the site checks (apt-get, as root)"
 	@echo "make lab        JupyterLab, with the MyST chapters opening as notebooks"
 	@echo "make notebooks  export every chapter to .ipynb in _build/notebooks (Colab, classrooms)"
 	@echo "make bench      time every notebook and update the table in README.md"
@@ -31,6 +32,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lbdl)" >/dev/null
 	touch $(STAMP)
 
+# The site checks drive headless Chromium (tests/site/test_browser.py).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "The site checks need Chromium and chromedriver (Debian: sudo apt-get install chromium chromium-driver)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
 book: install
 	$(BIN)/python tools/site.py
 
@@ -43,7 +56,7 @@ nbtest: install
 	    --nbval-cell-timeout=120 -p no:cacheprovider -n 2 --dist loadscope --durations=0 --durations-min=0 -q . \
 	    | tee ../nbtest.log
 
-site-test: install
+site-test: install browser
 	$(BIN)/python -m pytest tests/site -q
 
 test: unit nbtest book site-test

@@ -18,6 +18,7 @@ import html
 import itertools
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -103,8 +104,10 @@ class Explorer:
         rows = []
         for k, (s, i) in enumerate(zip(self.sliders, self.index)):
             labels = json.dumps([str(v) for v in s.values])
+            # MathJax in the book typesets \( \) inside elements of class mathjax_process.
+            label = re.sub(r"\$(.+?)\$", r"\\(\1\\)", html.escape(s.label))
             rows.append(
-                f'<label style="display:block;margin:2px 0">{html.escape(s.label)} '
+                f'<label class="mathjax_process" style="display:block;margin:2px 0">{label} '
                 f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{i}" '
                 f'data-slider="{k}" data-labels=\'{html.escape(labels)}\' style="vertical-align:middle;width:240px"> '
                 f'<output>{html.escape(str(s.values[i]))}</output></label>'

@@ -11,6 +11,7 @@ kernel start included. The budget (DESIGN.md) is 30 s per notebook on a 2-core C
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 from collections import defaultdict
@@ -42,8 +43,9 @@ def table(times: dict[str, dict[str, float]]) -> str:
         rows.append(f"| `{name}` | {times[name].get('en', float('nan')):.1f} | {times[name].get('zh', float('nan')):.1f} |")
     every = [s for by_lang in times.values() for s in by_lang.values()]
     rows.append(f"| **all {len(every)} runs: total / max** | {sum(every):.0f} | {max(every):.1f} |")
-    machine = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    return "\n".join(rows) + f"\n\nMeasured by `make bench` on {machine}; budget {BUDGET_SECONDS:.0f} s per notebook.\n"
+    machine = f"{platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}"
+    return "\n".join(rows) + (f"\n\nMeasured by `make bench` on {machine}, two notebooks at a time with one "
+                              f"thread each (as `make test` runs them); budget {BUDGET_SECONDS:.0f} s per notebook.\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,7 +64,9 @@ def build(lang: str) -> Path:
         "--config", str(config), "--toc", str(toc), "--path-output", str(out),
         "-W", "-n", "--keep-going",
     ]
-    env = dict(os.environ, LBDL_LANG=lang, PYTHONWARNINGS="ignore::DeprecationWarning")
+    # tools/sphinx holds the book's own Sphinx extensions (offline_mathjax).
+    python_path = os.pathsep.join(filter(None, [str(ROOT / "tools" / "sphinx"), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, LBDL_LANG=lang, PYTHONPATH=python_path, PYTHONWARNINGS="ignore::DeprecationWarning")
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     return out / "_build" / "html"

@@ -1,7 +1,8 @@
 """Checks of the built site (_build/site): both books, the language switch, internal
 links, Chinese search, math and the kernel-free interactive figures.
 
-`make test` builds the site first; run alone, these tests build it if it is missing."""
+`make test` builds the site first; run alone, these tests build it if it is missing
+(tests/site/conftest.py)."""
 
 import json
 import re
@@ -10,25 +11,6 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag
 
 import pytest
-
-from importlib import util
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "site"
-
-
-def _load_builder():
-    spec = util.spec_from_file_location("book_site", ROOT / "tools" / "site.py")
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def site():
-    if not (SITE / "en" / "index.html").exists() or not (SITE / "zh" / "index.html").exists():
-        _load_builder().main([])
-    return SITE
 
 
 class Page(HTMLParser):
@@ -137,3 +119,15 @@ def test_figure_labels_are_in_the_book_language(site):
     en = (site / "en" / "ch01" / "basis-function-regression.html").read_text(encoding="utf-8")
     zh = (site / "zh" / "ch01" / "basis-function-regression.html").read_text(encoding="utf-8")
     assert "train MSE" in en and "训练 MSE" in zh and "train MSE" not in zh
+
+
+def test_chinese_book_ships_a_font_covering_its_text(site):
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(site / "zh" / "_static" / "lbdl-noto-sans-sc.woff")
+    covered = set(font.getBestCmap())
+    text = (site / "zh" / "ch01" / "under-and-overfitting.html").read_text(encoding="utf-8")
+    missing = {c for c in text if "\u4e00" <= c <= "\u9fff" and ord(c) not in covered}
+    assert not missing, sorted(missing)[:20]
+    assert 'href="../_static/lbdl-cjk.css' in text
+    assert not (site / "en" / "_static" / "lbdl-noto-sans-sc.woff").exists()
