@@ -8,8 +8,6 @@ SHELL := /bin/bash
 # Quiet, repeatable notebook runs: no progress bars, no bytecode in the tree.
 export LBDL_PROGRESS := 0
 export PYTHONDONTWRITEBYTECODE := 1
-# Two notebooks run at once on two cores: one thread each, or tiny ops thrash.
-NBTEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help install browser book test unit nbtest site-test lab notebooks bench freeze clean
 
@@ -52,8 +50,10 @@ unit: install
 
 nbtest: install
 	$(BIN)/python tools/notebooks.py ipynb --out _build/nbtest
-	cd _build/nbtest && $(NBTEST_ENV) ../../$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-	    --nbval-cell-timeout=120 -p no:cacheprovider -n 2 --dist loadscope --durations=0 --durations-min=0 -q . \
+	# One notebook at a time: two kernels started at once can race for the same ports
+	# (a kernel then dies at start), and one notebook per core thrashes small tensor ops.
+	cd _build/nbtest && ../../$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+	    --nbval-cell-timeout=120 -p no:cacheprovider --durations=0 --durations-min=0 -q . \
 	    | tee ../nbtest.log
 
 site-test: install browser
@@ -70,10 +70,7 @@ notebooks: install
 	$(BIN)/python tools/notebooks.py ipynb --out _build/notebooks
 	@echo "notebooks: _build/notebooks/{en,zh}"
 
-bench: install
-	$(BIN)/python tools/notebooks.py ipynb --out _build/nbtest
-	cd _build/nbtest && $(NBTEST_ENV) ../../$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-	    -p no:cacheprovider -n 2 --dist loadscope --durations=0 --durations-min=0 -q . | tee ../nbtest.log
+bench: nbtest
 	$(BIN)/python tools/bench.py --from-log _build/nbtest.log --write README.md
 
 freeze: install

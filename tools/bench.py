@@ -44,8 +44,8 @@ def table(times: dict[str, dict[str, float]]) -> str:
     every = [s for by_lang in times.values() for s in by_lang.values()]
     rows.append(f"| **all {len(every)} runs: total / max** | {sum(every):.0f} | {max(every):.1f} |")
     machine = f"{platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}"
-    return "\n".join(rows) + (f"\n\nMeasured by `make bench` on {machine}, two notebooks at a time with one "
-                              f"thread each (as `make test` runs them); budget {BUDGET_SECONDS:.0f} s per notebook.\n")
+    return "\n".join(rows) + (f"\n\nMeasured by `make bench` on {machine}, one notebook at a time "
+                              f"(as `make test` runs them); budget {BUDGET_SECONDS:.0f} s per notebook.\n")
 
 
 def main(argv: list[str] | None = None) -> None:
