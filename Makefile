@@ -64,7 +64,7 @@ test: unit nbtest book site-test
 
 lab: install
 	$(BIN)/python tools/notebooks.py lab-settings
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: install
 	$(BIN)/python tools/notebooks.py ipynb --out _build/notebooks
