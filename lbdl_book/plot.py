@@ -60,6 +60,7 @@ def use_style() -> None:
             "mathtext.sf": CJK_FONT_NAME,
             "mathtext.it": "DejaVu Sans:italic",
             "mathtext.bf": "DejaVu Sans:bold",
+            "mathtext.bfit": "DejaVu Sans:italic:bold",
             "mathtext.cal": "DejaVu Sans",
             "mathtext.fallback": "stixsans",
             "figure.dpi": 100,

@@ -52,6 +52,25 @@ def line_data(n: int, *, slope: float = 1.5, noise: float = 0.3, seed: int = 0,
     return x, slope * x + noise * torch.randn(n, generator=g, dtype=dtype)
 
 
+def identities(n: int, *, num_classes: int = 6, signal_dim: int = 4, nuisance_dim: int = 12,
+               seed: int = 0, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """A metric-learning toy (§3.1 contrastive loss): ``num_classes`` "identities" whose
+    samples differ in ``signal_dim`` coordinates, buried among ``nuisance_dim`` noisy ones.
+
+    Returns ``x`` of shape (n, signal_dim + nuisance_dim) and ``labels`` (n,) int64.
+    The class centres are the same for every ``seed``; the samples are not. Raw
+    Euclidean distances are dominated by the nuisance coordinates (std 2, against
+    centres of std 1 and a within-class std of 0.3)."""
+    _check_count(n)
+    _check_count(num_classes, "num_classes")
+    centres = torch.randn(num_classes, signal_dim, generator=torch.Generator().manual_seed(12345), dtype=dtype)
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % num_classes
+    signal = centres[labels] + 0.3 * torch.randn(n, signal_dim, generator=g, dtype=dtype)
+    nuisance = 2.0 * torch.randn(n, nuisance_dim, generator=g, dtype=dtype)
+    return torch.cat([signal, nuisance], dim=1), labels
+
+
 CLUSTER_MEANS = ((-1.2, -0.6), (1.3, -0.9), (0.2, 1.3))
 CLUSTER_SCALES = ((0.45, 0.30), (0.35, 0.55), (0.60, 0.35))
 

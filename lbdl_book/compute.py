@@ -1,0 +1,120 @@
+"""Efficient computation (LBDL §2.1): measuring what batching and precision buy.
+
+The functions here time real operations on the machine that runs them (CPU, or the
+GPU of :func:`lbdl_book.device`), so the numbers in §2.1 are measurements, not
+quotations. Timings are medians over repeats, with CUDA synchronised around each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from .config import device as default_device
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _positive_int(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device=None) -> float:
+    """Median wall-clock time of ``fn()`` in seconds, after ``warmup`` untimed calls."""
+    if not callable(fn):
+        raise TypeError("fn must be callable")
+    _positive_int(repeat, "repeat")
+    device = torch.device(device) if device is not None else default_device()
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        _synchronize(device)
+        start = time.perf_counter()
+        fn()
+        _synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def batch_timings(dim: int, batch_sizes: Sequence[int], *, device=None, repeat: int = 7,
+                  seed: int = 0) -> dict[str, list[float]]:
+    """Time a linear map ``x @ W`` with ``W`` of shape (dim, dim) on batches of inputs.
+
+    For each batch size B it measures the product of the (B, dim) batch at once, and a
+    Python loop that multiplies the B samples one at a time. Returns lists, one value
+    per batch size, of seconds: ``"batched"`` (whole batch), ``"loop"`` (whole batch,
+    sample by sample), and the per-sample costs ``"batched_per_sample"`` and
+    ``"loop_per_sample"``."""
+    _positive_int(dim, "dim")
+    if not batch_sizes:
+        raise ValueError("batch_sizes must not be empty")
+    for b in batch_sizes:
+        _positive_int(b, "every batch size")
+    device = torch.device(device) if device is not None else default_device()
+    g = torch.Generator().manual_seed(seed)
+    weight = torch.randn(dim, dim, generator=g).to(device)
+    result: dict[str, list[float]] = {"batch_size": list(batch_sizes), "batched": [], "loop": []}
+    for b in batch_sizes:
+        x = torch.randn(b, dim, generator=g).to(device)
+        result["batched"].append(timeit(lambda: x @ weight, repeat=repeat, device=device))
+        result["loop"].append(timeit(lambda: [row @ weight for row in x], repeat=repeat, device=device))
+    result["batched_per_sample"] = [t / b for t, b in zip(result["batched"], batch_sizes)]
+    result["loop_per_sample"] = [t / b for t, b in zip(result["loop"], batch_sizes)]
+    return result
+
+
+def arithmetic_intensity(batch: int, d_in: int, d_out: int, bytes_per_value: int = 4) -> float:
+    """FLOPs per byte moved for the product of a (batch, d_in) input with a (d_in, d_out)
+    weight matrix: 2·B·D·D' operations for B·D + D·D' values read and B·D' written.
+
+    The weights are read once whatever the batch size, so the intensity grows with B
+    until the input and output dominate: this is why a batch costs little more than
+    one sample on a device limited by memory traffic."""
+    for name, value in (("batch", batch), ("d_in", d_in), ("d_out", d_out), ("bytes_per_value", bytes_per_value)):
+        _positive_int(value, name)
+    flops = 2 * batch * d_in * d_out
+    moved = bytes_per_value * (batch * d_in + d_in * d_out + batch * d_out)
+    return flops / moved
+
+
+def product_error(dtype: torch.dtype, *, size: int = 256, seed: int = 0, device=None) -> float:
+    """Relative error ‖AB − (AB)_64‖ / ‖(AB)_64‖ of a product of two random (size, size)
+    matrices computed in ``dtype``, against the same product in float64."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    _positive_int(size, "size")
+    device = torch.device(device) if device is not None else default_device()
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(size, size, generator=g, dtype=torch.float64), torch.randn(size, size, generator=g, dtype=torch.float64)
+    exact = a @ b
+    low = (a.to(device, dtype) @ b.to(device, dtype)).to("cpu", torch.float64)
+    return ((low - exact).norm() / exact.norm()).item()
+
+
+def transfer_and_compute(size: int = 4096, *, device=None, repeat: int = 5) -> dict[str, float] | None:
+    """On a GPU, seconds to move a (size, size) float32 matrix over the host-to-device
+    link (``"host_to_device"``), to copy it within the device's own memory
+    (``"on_device"``), and to multiply two such matrices there (``"matmul"``), plus the
+    ``"bytes"`` moved and the ``"flops"`` of the product. ``None`` on a CPU-only machine,
+    where there is no host-to-device link to measure."""
+    _positive_int(size, "size")
+    device = torch.device(device) if device is not None else default_device()
+    if device.type == "cpu":
+        return None
+    host = torch.randn(size, size).pin_memory() if device.type == "cuda" else torch.randn(size, size)
+    on_device = host.to(device)
+    return {
+        "host_to_device": timeit(lambda: host.to(device), repeat=repeat, device=device),
+        "on_device": timeit(lambda: on_device.clone(), repeat=repeat, device=device),
+        "matmul": timeit(lambda: on_device @ on_device, repeat=repeat, device=device),
+        "bytes": host.numel() * 4,
+        "flops": 2 * size**3,
+    }
