@@ -62,7 +62,7 @@ def build(lang: str) -> Path:
     command = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT / "book" / lang),
         "--config", str(config), "--toc", str(toc), "--path-output", str(out),
-        "-W", "-n", "--keep-going",
+        "-W", "-n", "--keep-going", "--all",   # --all: no stale page after a config change
     ]
     # tools/sphinx holds the book's own Sphinx extensions (offline_mathjax).
     python_path = os.pathsep.join(filter(None, [str(ROOT / "tools" / "sphinx"), os.environ.get("PYTHONPATH")]))

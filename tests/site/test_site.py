@@ -121,13 +121,13 @@ def test_figure_labels_are_in_the_book_language(site):
     assert "train MSE" in en and "训练 MSE" in zh and "train MSE" not in zh
 
 
-def test_chinese_book_ships_a_font_covering_its_text(site):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_book_ships_a_font_covering_its_chinese_text(site, lang):
     from fontTools.ttLib import TTFont
 
-    font = TTFont(site / "zh" / "_static" / "lbdl-noto-sans-sc.woff")
-    covered = set(font.getBestCmap())
-    text = (site / "zh" / "ch01" / "under-and-overfitting.html").read_text(encoding="utf-8")
-    missing = {c for c in text if "\u4e00" <= c <= "\u9fff" and ord(c) not in covered}
-    assert not missing, sorted(missing)[:20]
-    assert 'href="../_static/lbdl-cjk.css' in text
-    assert not (site / "en" / "_static" / "lbdl-noto-sans-sc.woff").exists()
+    covered = set(TTFont(site / lang / "_static" / "lbdl-noto-sans-sc.woff").getBestCmap())
+    for page in pages(site, lang):
+        text = page.read_text(encoding="utf-8")
+        missing = {c for c in text if "\u4e00" <= c <= "\u9fff" and ord(c) not in covered}
+        assert not missing, (page, sorted(missing)[:20])
+    assert 'href="../_static/lbdl-cjk.css' in (site / lang / "ch01" / "under-and-overfitting.html").read_text(encoding="utf-8")
