@@ -20,15 +20,11 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ._checks import positive_int
 from .losses import cross_entropy, log_softmax, softmax
 
 __all__ = ["CausalConvLM", "dependency_matrix", "perplexity", "sample", "sequence_cross_entropy",
            "sequence_log_prob", "windows"]
-
-
-def _positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _check_tokens(tokens, name: str, high: int) -> None:
@@ -62,7 +58,7 @@ class CausalConvLM(nn.Module):
                  causal: bool = True):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("context", context), ("dim", dim), ("hidden", hidden)):
-            _positive_int(value, name)
+            positive_int(value, name)
         self.vocab_size, self.context, self.causal = vocab_size, context, bool(causal)
         self.unknown = vocab_size                              # the id of ∅
         self.embedding = nn.Embedding(vocab_size + 1, dim)     # K tokens and ∅
@@ -141,8 +137,8 @@ def sample(model: nn.Module, length: int, *, prompt: torch.Tensor | None = None,
     from their softmax and write it in place of the ∅. Each step runs the whole model
     again (the red arrows of Fig. 3.1). ``model`` maps (N, T) tokens to (N, T, K) logits
     and has an ``unknown`` attribute, the id of ∅. Returns (N, length) int64 on the CPU."""
-    _positive_int(length, "length")
-    _positive_int(num_samples, "num_samples")
+    positive_int(length, "length")
+    positive_int(num_samples, "num_samples")
     unknown = getattr(model, "unknown", None)
     if not isinstance(unknown, int):
         raise TypeError(f"model must have an int attribute 'unknown' (the id of ∅), got {unknown!r}")
@@ -188,8 +184,8 @@ def dependency_matrix(fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.
 def windows(ids, length: int, stride: int = 1) -> torch.Tensor:
     """All windows of ``length`` consecutive tokens of ``ids`` (a list or 1-D tensor),
     starting every ``stride`` tokens: an int64 tensor (M, length)."""
-    _positive_int(length, "length")
-    _positive_int(stride, "stride")
+    positive_int(length, "length")
+    positive_int(stride, "stride")
     ids = torch.as_tensor(ids, dtype=torch.int64)
     if ids.dim() != 1 or len(ids) < length:
         raise ValueError(f"ids must be 1-D with at least length={length} tokens, got shape {tuple(ids.shape)}")

@@ -38,6 +38,8 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._checks import positive_int, synchronize
+
 __all__ = [
     "ACTIVATIONS",
     "ChainMLP",
@@ -80,11 +82,6 @@ def _check_shape(x: torch.Tensor, shape: tuple, name: str) -> None:
     if x.dim() != len(shape) or any(s is not None and s != n for s, n in zip(shape, x.shape)):
         expected = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {expected}, got {tuple(x.shape)}")
-
-
-def _positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _positive_real(value, name: str) -> None:
@@ -173,7 +170,7 @@ class ChainMLP:
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence (n_0, …, n_D) of at least 2 ints, got {widths!r}")
         for n in widths:
-            _positive_int(n, "every width")
+            positive_int(n, "every width")
         _check_activation(activation)
         _positive_real(gain, "gain")
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -319,8 +316,8 @@ def matmul_flops(widths: Sequence[int], batch: int, *, input_grad: bool = False)
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
         raise ValueError(f"widths must be a sequence of at least 2 ints, got {widths!r}")
     for n in widths:
-        _positive_int(n, "every width")
-    _positive_int(batch, "batch")
+        positive_int(n, "every width")
+    positive_int(batch, "batch")
     per_layer = [2 * batch * n_in * n_out for n_in, n_out in zip(widths[:-1], widths[1:])]
     forward = sum(per_layer)
     backward = 2 * forward - (0 if input_grad else per_layer[0])
@@ -335,14 +332,6 @@ def counted_flops(fn: Callable[[], object]) -> int:
     with FlopCounterMode(display=False) as counter:
         fn()
     return counter.get_total_flops()
-
-
-def _synchronize(device: torch.device) -> None:
-    """Wait for the device to finish its queued work, so that a timer sees it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 def time_forward_backward(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
@@ -362,11 +351,11 @@ def time_forward_backward(model: Callable[[torch.Tensor], torch.Tensor], x: torc
     if not callable(model):
         raise TypeError(f"model must be callable, got {type(model).__name__}")
     _check_float(x, "x")
-    _positive_int(repeat, "repeat")
+    positive_int(repeat, "repeat")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
     if threads is not None:
-        _positive_int(threads, "threads")
+        positive_int(threads, "threads")
     parameters = list(parameters)
     with torch.no_grad():
         shape = model(x).shape
@@ -382,13 +371,13 @@ def time_forward_backward(model: Callable[[torch.Tensor], torch.Tensor], x: torc
         for i in range(warmup + repeat):
             for p in parameters:
                 p.grad = None
-            _synchronize(x.device)
+            synchronize(x.device)
             start = clock()
             y = model(x)
-            _synchronize(x.device)
+            synchronize(x.device)
             middle = clock()
             y.backward(upstream)
-            _synchronize(x.device)
+            synchronize(x.device)
             end = clock()
             if i >= warmup:
                 forward_times.append(middle - start)
@@ -424,7 +413,7 @@ def saved_tensor_bytes(fn: Callable[[], object], exclude: Iterable[torch.Tensor]
 
 
 def _chunks(layers: Sequence[nn.Module], segments: int) -> list[nn.Sequential]:
-    _positive_int(segments, "segments")
+    positive_int(segments, "segments")
     if segments > len(layers):
         raise ValueError(f"segments must be at most the number of layers ({len(layers)}), got {segments}")
     bounds = [round(k * len(layers) / segments) for k in range(segments + 1)]

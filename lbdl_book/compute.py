@@ -2,7 +2,7 @@
 
 The functions here time real operations on the machine that runs them (CPU, or the
 GPU of :func:`lbdl_book.device`), so the numbers in §2.1 are measurements, not
-quotations. Timings are medians over repeats, with CUDA synchronised around each.
+quotations. Timings are medians over repeats, with the GPU synchronised around each.
 """
 
 from __future__ import annotations
@@ -13,33 +13,24 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ._checks import positive_int, synchronize
 from .config import device as default_device
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device=None) -> float:
     """Median wall-clock time of ``fn()`` in seconds, after ``warmup`` untimed calls."""
     if not callable(fn):
         raise TypeError("fn must be callable")
-    _positive_int(repeat, "repeat")
+    positive_int(repeat, "repeat")
     device = torch.device(device) if device is not None else default_device()
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeat):
-        _synchronize(device)
+        synchronize(device)
         start = time.perf_counter()
         fn()
-        _synchronize(device)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -53,11 +44,11 @@ def batch_timings(dim: int, batch_sizes: Sequence[int], *, device=None, repeat: 
     per batch size, of seconds: ``"batched"`` (whole batch), ``"loop"`` (whole batch,
     sample by sample), and the per-sample costs ``"batched_per_sample"`` and
     ``"loop_per_sample"``."""
-    _positive_int(dim, "dim")
+    positive_int(dim, "dim")
     if not batch_sizes:
         raise ValueError("batch_sizes must not be empty")
     for b in batch_sizes:
-        _positive_int(b, "every batch size")
+        positive_int(b, "every batch size")
     device = torch.device(device) if device is not None else default_device()
     g = torch.Generator().manual_seed(seed)
     weight = torch.randn(dim, dim, generator=g).to(device)
@@ -79,7 +70,7 @@ def arithmetic_intensity(batch: int, d_in: int, d_out: int, bytes_per_value: int
     until the input and output dominate: this is why a batch costs little more than
     one sample on a device limited by memory traffic."""
     for name, value in (("batch", batch), ("d_in", d_in), ("d_out", d_out), ("bytes_per_value", bytes_per_value)):
-        _positive_int(value, name)
+        positive_int(value, name)
     flops = 2 * batch * d_in * d_out
     moved = bytes_per_value * (batch * d_in + d_in * d_out + batch * d_out)
     return flops / moved
@@ -90,7 +81,7 @@ def product_error(dtype: torch.dtype, *, size: int = 256, seed: int = 0, device=
     matrices computed in ``dtype``, against the same product in float64."""
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-    _positive_int(size, "size")
+    positive_int(size, "size")
     device = torch.device(device) if device is not None else default_device()
     g = torch.Generator().manual_seed(seed)
     a, b = torch.randn(size, size, generator=g, dtype=torch.float64), torch.randn(size, size, generator=g, dtype=torch.float64)
@@ -105,7 +96,7 @@ def transfer_and_compute(size: int = 4096, *, device=None, repeat: int = 5) -> d
     (``"on_device"``), and to multiply two such matrices there (``"matmul"``), plus the
     ``"bytes"`` moved and the ``"flops"`` of the product. ``None`` on a CPU-only machine,
     where there is no host-to-device link to measure."""
-    _positive_int(size, "size")
+    positive_int(size, "size")
     device = torch.device(device) if device is not None else default_device()
     if device.type == "cpu":
         return None

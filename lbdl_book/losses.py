@@ -21,6 +21,7 @@ from numbers import Real
 
 import torch
 
+from ._checks import positive_int
 from .models.basis import mse
 
 __all__ = [
@@ -213,8 +214,7 @@ def sample_triplets(labels: torch.Tensor, count: int, *, seed: int = 0) -> tuple
     _check_tensor(labels, "labels")
     if labels.dtype != torch.int64 or labels.dim() != 1:
         raise ValueError(f"labels must be a 1-D int64 tensor, got {labels.dtype} of shape {tuple(labels.shape)}")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
+    positive_int(count, "count")
     counts = torch.bincount(labels)
     if len(counts) < 2 or (counts == 0).any():
         raise ValueError(f"labels must cover the classes 0..C-1 with C >= 2, got counts {counts.tolist()}")

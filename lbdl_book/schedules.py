@@ -22,6 +22,8 @@ from numbers import Real
 import torch
 from torch import nn
 
+from ._checks import positive_int
+
 __all__ = [
     "EarlyStopping",
     "constant",
@@ -41,11 +43,6 @@ def _check_step(step) -> None:
         raise TypeError(f"step must be an int, got {type(step).__name__}")
     if step < 0:
         raise ValueError(f"step must be >= 0, got {step}")
-
-
-def _check_count(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _check_rate(value, name: str, *, allow_zero: bool = False) -> None:
@@ -77,7 +74,7 @@ def linear_warmup(step: int, *, lr: float, warmup_steps: int, start_factor: floa
     Same as ``torch.optim.lr_scheduler.LinearLR(start_factor=s, total_iters=W)``."""
     _check_step(step)
     _check_rate(lr, "lr")
-    _check_count(warmup_steps, "warmup_steps")
+    positive_int(warmup_steps, "warmup_steps")
     _check_factor(start_factor, "start_factor")
     return lr * (start_factor + (1 - start_factor) * min(step, warmup_steps) / warmup_steps)
 
@@ -88,7 +85,7 @@ def step_decay(step: int, *, lr: float, step_size: int, gamma: float = 0.1) -> f
     Same as ``torch.optim.lr_scheduler.StepLR(step_size, gamma)``."""
     _check_step(step)
     _check_rate(lr, "lr")
-    _check_count(step_size, "step_size")
+    positive_int(step_size, "step_size")
     _check_factor(gamma, "gamma")
     return lr * gamma ** (step // step_size)
 
@@ -101,7 +98,7 @@ def cosine_annealing(step: int, *, lr: float, total_steps: int, min_lr: float = 
     t ≤ T; past T PyTorch's rate climbs back up the cosine, ours stays at η_min."""
     _check_step(step)
     _check_rate(lr, "lr")
-    _check_count(total_steps, "total_steps")
+    positive_int(total_steps, "total_steps")
     _check_rate(min_lr, "min_lr", allow_zero=True)
     if min_lr > lr:
         raise ValueError(f"min_lr must be <= lr, got min_lr={min_lr!r} and lr={lr!r}")
@@ -117,8 +114,8 @@ def warmup_cosine(step: int, *, lr: float, warmup_steps: int, total_steps: int, 
     Same as ``SequentialLR([LinearLR(start_factor, total_iters=W),
     CosineAnnealingLR(T_max=T − W, eta_min=min_lr)], milestones=[W])``."""
     _check_step(step)
-    _check_count(warmup_steps, "warmup_steps")
-    _check_count(total_steps, "total_steps")
+    positive_int(warmup_steps, "warmup_steps")
+    positive_int(total_steps, "total_steps")
     if warmup_steps >= total_steps:
         raise ValueError(f"warmup_steps must be < total_steps, got {warmup_steps} and {total_steps}")
     if step < warmup_steps:
@@ -130,7 +127,7 @@ def schedule_values(schedule: Callable[[int], float], steps: int) -> torch.Tenso
     """The rates η_0, …, η_{steps−1} of ``schedule`` as a (steps,) float64 tensor (to plot)."""
     if not callable(schedule):
         raise TypeError(f"schedule must be a function of the step, got {type(schedule).__name__}")
-    _check_count(steps, "steps")
+    positive_int(steps, "steps")
     return torch.tensor([float(schedule(t)) for t in range(steps)], dtype=torch.float64)
 
 
@@ -171,7 +168,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0):
-        _check_count(patience, "patience")
+        positive_int(patience, "patience")
         _check_rate(min_delta, "min_delta", allow_zero=True)
         self.patience = patience
         self.min_delta = float(min_delta)

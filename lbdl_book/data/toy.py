@@ -8,10 +8,7 @@ import math
 
 import torch
 
-
-def _check_count(n: int, name: str = "n") -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
+from .._checks import positive_int
 
 
 def _check_noise(noise: float) -> None:
@@ -31,7 +28,7 @@ def sine_regression(n: int, *, noise: float = 0.2, seed: int = 0, stratified: bo
     ``stratified=True`` draws one ``x`` uniformly in each of ``n`` equal bins, so the
     points cover the interval without large gaps; ``False`` draws them i.i.d. uniform.
     ``y = sin(2πx) + noise · ε`` with ``ε ~ N(0, 1)``."""
-    _check_count(n)
+    positive_int(n, "n")
     _check_noise(noise)
     g = torch.Generator().manual_seed(seed)
     u = torch.rand(n, generator=g, dtype=dtype)
@@ -45,7 +42,7 @@ def line_data(n: int, *, slope: float = 1.5, noise: float = 0.3, seed: int = 0,
               dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """``y = slope · x + noise · ε`` for ``x ~ U[-1, 1]``: a one-parameter problem (§1.1).
     Returns ``x`` and ``y`` of shape ``(n,)``."""
-    _check_count(n)
+    positive_int(n, "n")
     _check_noise(noise)
     g = torch.Generator().manual_seed(seed)
     x = 2 * torch.rand(n, generator=g, dtype=dtype) - 1
@@ -61,8 +58,8 @@ def identities(n: int, *, num_classes: int = 6, signal_dim: int = 4, nuisance_di
     The class centres are the same for every ``seed``; the samples are not. Raw
     Euclidean distances are dominated by the nuisance coordinates (std 2, against
     centres of std 1 and a within-class std of 0.3)."""
-    _check_count(n)
-    _check_count(num_classes, "num_classes")
+    positive_int(n, "n")
+    positive_int(num_classes, "num_classes")
     centres = torch.randn(num_classes, signal_dim, generator=torch.Generator().manual_seed(12345), dtype=dtype)
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % num_classes
@@ -80,7 +77,7 @@ def clusters(n: int, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> tu
 
     Returns points ``x`` of shape ``(n, 2)`` and their cluster ``labels`` of shape ``(n,)``
     (int64 in ``{0, 1, 2}``, balanced up to one sample)."""
-    _check_count(n)
+    positive_int(n, "n")
     g = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % len(CLUSTER_MEANS)
     labels = labels[torch.randperm(n, generator=g)]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._checks import positive_int
+
 
 def _check_1d(x: torch.Tensor, name: str) -> None:
     if not isinstance(x, torch.Tensor):
@@ -47,8 +49,7 @@ class BasisFunctionRegression(nn.Module):
     def __init__(self, num_basis: int, width: float, low: float = 0.0, high: float = 1.0,
                  dtype: torch.dtype = torch.float64):
         super().__init__()
-        if isinstance(num_basis, bool) or not isinstance(num_basis, int) or num_basis < 1:
-            raise ValueError(f"num_basis must be a positive int, got {num_basis!r}")
+        positive_int(num_basis, "num_basis")
         if not width > 0:
             raise ValueError(f"width must be positive, got {width!r}")
         if not high > low:

@@ -15,6 +15,8 @@ import math
 import torch
 from torch import nn
 
+from .._checks import positive_int
+
 
 class GaussianMixture(nn.Module):
     """Input (N, D) → log-density (N,). Parameters: ``logits`` (C,), ``means`` (C, D),
@@ -22,9 +24,8 @@ class GaussianMixture(nn.Module):
 
     def __init__(self, num_components: int, dim: int, *, seed: int = 0, spread: float = 1.0):
         super().__init__()
-        for name, value in (("num_components", num_components), ("dim", dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(num_components, "num_components")
+        positive_int(dim, "dim")
         g = torch.Generator().manual_seed(seed)
         self.logits = nn.Parameter(torch.zeros(num_components))
         self.means = nn.Parameter(spread * torch.randn(num_components, dim, generator=g))
@@ -40,8 +41,7 @@ class GaussianMixture(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, seed: int = 0) -> torch.Tensor:
         """``n`` points drawn from the mixture: (n, D)."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        positive_int(n, "n")
         g = torch.Generator().manual_seed(seed)
         probs = torch.softmax(self.logits, 0).cpu()
         component = torch.multinomial(probs, n, replacement=True, generator=g)

@@ -32,13 +32,10 @@ import torch
 from contourpy import contour_generator
 from torch import nn
 
+from .._checks import positive_int
+
 __all__ = ["DeepTanhClassifier", "best_linear_accuracy", "count_linear_pieces", "decision_boundary", "grid_lines",
            "sawtooth", "tent"]
-
-
-def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _random_orthogonal(depth: int, width: int, g: torch.Generator) -> torch.Tensor:
@@ -60,8 +57,8 @@ class DeepTanhClassifier(nn.Module):
 
     def __init__(self, depth: int = 8, width: int = 2, num_classes: int = 2, *, seed: int = 0, gain: float = 1.0):
         super().__init__()
-        _check_positive_int(depth, "depth")
-        _check_positive_int(width, "width")
+        positive_int(depth, "depth")
+        positive_int(width, "width")
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         if isinstance(gain, bool) or not isinstance(gain, Real) or not gain > 0:
