@@ -1,12 +1,16 @@
-"""The one training loop of the book (§1.1 training as loss minimisation, §3.3 SGD).
+"""The one training loop of the book (§1.1 training as loss minimisation, §3.3 SGD,
+§3.6 training protocols).
 
 ``fit`` takes a model, a loss and a training set, and runs mini-batch gradient
-descent on the device of :func:`lbdl_book.device`. It shows a ``tqdm`` progress bar
-and returns a :class:`History` of the loss (and metrics) per epoch.
+descent on the device of :func:`lbdl_book.device`. Optional: a learning-rate schedule,
+gradient-norm clipping, early stopping, and 16-bit autocast on a GPU. It shows a
+``tqdm`` progress bar and returns a :class:`History` of the loss (and metrics) per
+epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +20,7 @@ from tqdm.auto import tqdm
 
 from .config import device as default_device
 from .config import show_progress
+from .schedules import EarlyStopping, to_torch
 
 Batch = tuple[torch.Tensor, ...]
 
@@ -85,22 +90,44 @@ def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 102
     return {name: total / count for name, total in totals.items()}
 
 
+def _autocast(device: torch.device, amp: bool | None):
+    """bfloat16 autocast on CUDA (no loss scaling needed, unlike float16); nothing elsewhere.
+
+    ``amp=None`` turns it on exactly when the device is a CUDA GPU."""
+    if amp is None:
+        amp = device.type == "cuda"
+    if amp and device.type != "cuda":
+        raise ValueError(f"amp=True needs a CUDA device, got {device}")
+    return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
+
+
 def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: float,
         batch_size: int | None = None, optimizer: str = "sgd", weight_decay: float = 0.0,
         val_data=None, metrics: dict[str, Callable] | None = None, device=None,
-        progress: bool | None = None, seed: int | None = 0) -> History:
+        progress: bool | None = None, seed: int | None = 0,
+        schedule: Callable[[int], float] | None = None, grad_clip: float | None = None,
+        early_stopping: EarlyStopping | None = None, amp: bool | None = None) -> History:
     """Train ``model`` by mini-batch gradient descent on ``loss_fn``.
 
     * ``train_data``: ``(inputs, targets)`` tensors of shape ``(N, ...)`` each, or
       ``(inputs,)`` for a model whose output is itself the per-sample loss input
       (e.g. a log-density); the loss is ``loss_fn(model(x), y)`` or ``loss_fn(model(x))``.
     * ``batch_size``: ``None`` for full-batch gradient descent.
-    * ``optimizer``: ``"sgd"`` (plain, Eq. 3.1) or ``"adam"`` (§3.3).
+    * ``optimizer``: ``"sgd"`` (plain, Eq. 3.1), ``"adam"`` (§3.3) or ``"adamw"`` (Adam
+      with decoupled weight decay).
     * ``val_data``: evaluated after each epoch, logged as ``val_loss`` and ``val_<metric>``.
+    * ``schedule``: the learning rate of gradient step t (a function of t, e.g. from
+      :mod:`lbdl_book.schedules`); replaces the constant ``lr`` from the first step.
+    * ``grad_clip``: clip the gradient's total norm to this value before each step (§3.4).
+    * ``early_stopping``: an :class:`~lbdl_book.schedules.EarlyStopping` fed with the
+      validation loss after each epoch (needs ``val_data``); training stops when it says
+      so, and the model of its best epoch is restored.
+    * ``amp``: compute the forward pass in bfloat16 (autocast); ``None`` means on a CUDA
+      GPU only, where it is about twice as fast; the parameters stay in float32.
     * ``progress``: show a progress bar; ``None`` follows :func:`lbdl_book.config.show_progress`.
 
-    Returns a :class:`History` with ``train_loss`` (mean over the epoch's batches) and
-    the validation records.
+    Returns a :class:`History` with ``train_loss`` (mean over the epoch's batches),
+    ``lr`` (the rate of the epoch's last step) and the validation records.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -112,9 +139,18 @@ def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: flo
         raise ValueError(f"lr must be positive, got {lr!r}")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
     if optimizer not in optimizers:
         raise ValueError(f"optimizer must be one of {sorted(optimizers)}, got {optimizer!r}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a function of the step, got {type(schedule).__name__}")
+    if grad_clip is not None and not grad_clip > 0:
+        raise ValueError(f"grad_clip must be positive or None, got {grad_clip!r}")
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
+        if val_data is None:
+            raise ValueError("early_stopping needs val_data to watch")
     train_data = _as_tensors(train_data, "train_data")
 
     device = torch.device(device) if device is not None else default_device()
@@ -124,6 +160,8 @@ def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: flo
     batch_size = batch_size or n
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     opt = optimizers[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = to_torch(opt, schedule) if schedule is not None else None
+    autocast = _autocast(device, amp)
 
     history = History()
     bar = tqdm(range(epochs), disable=not (show_progress() if progress is None else progress), leave=False, desc="fit")
@@ -133,17 +171,28 @@ def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: flo
         total = 0.0
         for start in range(0, n, batch_size):
             batch = tuple(x[order[start:start + batch_size]] for x in train_data)
-            loss = _batch_loss(model, loss_fn, batch)
+            with autocast:
+                loss = _batch_loss(model, loss_fn, batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the loss became {loss.item()}: lower the learning rate")
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            step_lr = opt.param_groups[0]["lr"]
             opt.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(batch[0])
-        history.log(train_loss=total / n)
+        history.log(train_loss=total / n, lr=step_lr)
         if val_data is not None:
-            scores = evaluate(model, loss_fn, val_data, metrics=metrics, device=device)
+            with autocast:
+                scores = evaluate(model, loss_fn, val_data, metrics=metrics, device=device)
             history.log(**{f"val_{name}": value for name, value in scores.items()})
         bar.set_postfix(loss=f"{history.last('train_loss'):.4f}")
+        if early_stopping is not None and early_stopping.update(history.last("val_loss"), model):
+            break
+    if early_stopping is not None and early_stopping.best_state is not None:
+        early_stopping.restore(model)
     model.eval()
     return history

@@ -74,3 +74,51 @@ def test_fit_rejects_bad_data_and_diverging_runs():
         lbdl.fit(nn.Linear(3, 1), F.mse_loss, [x.tolist()], epochs=1, lr=0.1)
     with pytest.raises(FloatingPointError, match="learning rate"):
         lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x * 1e20, y), epochs=5, lr=1e10, progress=False)
+
+
+def test_fit_follows_a_schedule_and_clips():
+    from functools import partial
+
+    from lbdl_book.schedules import cosine_annealing, schedule_values
+    x, y = linear_problem(64)
+    model = nn.Linear(3, 1)
+    schedule = partial(cosine_annealing, lr=0.1, total_steps=8)
+    history = lbdl.fit(model, F.mse_loss, (x, y), epochs=4, lr=0.1, batch_size=32, schedule=schedule,
+                       grad_clip=0.5, progress=False)
+    # two steps per epoch: the rate logged for epoch e is the one of step 2e + 1
+    expected = schedule_values(schedule, 8)[1::2]
+    assert history["lr"] == pytest.approx(expected.tolist())
+    # with clipping, each step moves the parameters by at most lr * 0.5
+    reference = nn.Linear(3, 1)
+    before = torch.cat([p.detach().flatten() for p in reference.parameters()])
+    lbdl.fit(reference, F.mse_loss, (100 * x, 100 * y), epochs=1, lr=0.1, grad_clip=0.5, progress=False)
+    after = torch.cat([p.detach().flatten() for p in reference.parameters()])
+    assert (after - before).norm() <= 0.1 * 0.5 + 1e-6
+
+
+def test_fit_stops_early_and_restores_the_best_epoch():
+    from lbdl_book.schedules import EarlyStopping
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(12, 20, generator=g), torch.randn(12, 1, generator=g)   # pure noise
+    xv, yv = torch.randn(200, 20, generator=g), torch.randn(200, 1, generator=g)
+    model = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 1))
+    stopper = EarlyStopping(patience=5)
+    history = lbdl.fit(model, F.mse_loss, (x, y), epochs=500, lr=0.01, optimizer="adam", val_data=(xv, yv),
+                       early_stopping=stopper, progress=False)
+    assert stopper.stopped_epoch == len(history["train_loss"]) < 500
+    best = min(history["val_loss"])
+    assert history["val_loss"][stopper.best_epoch - 1] == best
+    assert evaluate(model, F.mse_loss, (xv, yv))["loss"] == pytest.approx(best, rel=1e-5)
+
+
+def test_fit_rejects_bad_options():
+    from lbdl_book.schedules import EarlyStopping
+    x, y = linear_problem(16)
+    with pytest.raises(ValueError, match="early_stopping needs val_data"):
+        lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, early_stopping=EarlyStopping())
+    with pytest.raises(ValueError, match="grad_clip"):
+        lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, grad_clip=0.0)
+    with pytest.raises(TypeError, match="schedule"):
+        lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, schedule=0.1)
+    with pytest.raises(ValueError, match="amp=True needs a CUDA device"):
+        lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, amp=True, device="cpu")
