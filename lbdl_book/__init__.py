@@ -2,8 +2,8 @@
 Learning* (F. Fleuret). Each module implements one topic of the book; the notebooks in
 ``book/en`` and ``book/zh`` import it rather than paste it."""
 
-from . import (autoregressive, backprop, compute, data, losses, models, optim, plot, schedules, tensors,
-               tokenizer, train, widgets)
+from . import (autoregressive, backprop, compute, data, diagrams, losses, models, nn, optim, plot, scale, schedules,
+               tensors, tokenizer, train, widgets)
 from .config import device, lang, pick, profile, seed_everything
 from .i18n import t
 from .source import show_source
@@ -12,8 +12,8 @@ from .train import fit
 __version__ = "0.1.0"
 
 __all__ = [
-    "autoregressive", "backprop", "compute", "data", "losses", "models", "optim", "plot", "schedules",
-    "tensors", "tokenizer", "train", "widgets",
+    "autoregressive", "backprop", "compute", "data", "diagrams", "losses", "models", "nn", "optim", "plot", "scale",
+    "schedules", "tensors", "tokenizer", "train", "widgets",
     "device", "lang", "pick", "profile", "seed_everything", "t", "show_source", "fit",
     "environment",
 ]

@@ -13,3 +13,15 @@ def language(monkeypatch):
     def set_language(lang):
         monkeypatch.setenv("LBDL_LANG", lang)
     return set_language
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_per_worker():
+    """The unit tests run in two pytest-xdist workers on a 2-core machine, on small
+    tensors: one thread per worker avoids the threads of the two workers fighting."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

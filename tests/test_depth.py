@@ -32,15 +32,6 @@ VALUE_TOL = {torch.float32: 1e-6, torch.float64: 1e-14}
 GRAD_TOL = {torch.float32: 1e-5, torch.float64: 1e-13}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tensors are tiny: on a busy 2-core machine PyTorch's worker threads only wait
-    for each other (a training loop runs 10 to 20 times slower), so use one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def generator(seed=0):
     return torch.Generator().manual_seed(seed)
