@@ -17,21 +17,32 @@ from ._checks import positive_int, synchronize
 from .config import device as default_device
 
 
-def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device=None) -> float:
-    """Median wall-clock time of ``fn()`` in seconds, after ``warmup`` untimed calls."""
+def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device=None,
+           threads: int | None = None) -> float:
+    """Median wall-clock time of ``fn()`` in seconds, after ``warmup`` untimed calls.
+
+    ``threads``: run with this many CPU threads (e.g. 1, to compare with a Python loop,
+    or to get steady numbers on a busy machine); ``None`` keeps PyTorch's setting."""
     if not callable(fn):
         raise TypeError("fn must be callable")
     positive_int(repeat, "repeat")
+    if threads is not None:
+        positive_int(threads, "threads")
     device = torch.device(device) if device is not None else default_device()
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        synchronize(device)
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads or previous_threads)
+    try:
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(repeat):
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous_threads)
     return statistics.median(times)
 
 

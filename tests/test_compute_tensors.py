@@ -13,6 +13,16 @@ def test_timeit_measures_and_validates():
         timeit(3)
     with pytest.raises(ValueError, match="repeat"):
         timeit(lambda: None, repeat=0)
+    with pytest.raises(ValueError, match="threads"):
+        timeit(lambda: None, threads=0)
+
+
+def test_timeit_runs_with_the_requested_threads_and_restores_them():
+    before = torch.get_num_threads()
+    seen = []
+    wanted = before + 1       # differs from the current setting, so the test sees the switch
+    timeit(lambda: seen.append(torch.get_num_threads()), repeat=2, device="cpu", threads=wanted)
+    assert seen == [wanted] * 3 and torch.get_num_threads() == before
 
 
 def test_batch_timings_shapes_and_per_sample_costs():
