@@ -448,6 +448,7 @@ LABELS: dict[str, Callable[[nn.Module], tuple[str, str]]] = {
     "Unflatten": lambda m: ("reshape", ""),
     "Embedding": lambda m: ("embed", f"V={m.num_embeddings}"),
     "MultiheadAttention": lambda m: ("mha", f"H={m.num_heads}"),
+    "MultiHeadAttention": lambda m: ("mha", f"H={m.num_heads}"),        # lbdl_book.nn.attention's (capital H)
     "Identity": lambda m: ("identity", ""),
 }
 

@@ -135,6 +135,31 @@ def test_layer_labels_show_non_default_hyper_parameters():
     assert layer_label(nn.Linear(2, 2), {"Linear": lambda m: ("dense", "")}) == ("dense", "")
 
 
+def test_the_book_components_are_drawn_like_their_torch_twins():
+    from lbdl_book.nn.attention import MultiHeadAttention
+    from lbdl_book.nn.conv import Conv1d, Conv2d
+    from lbdl_book.nn.dropout import Dropout
+    from lbdl_book.nn.embedding import Embedding
+    from lbdl_book.nn.linear import Linear
+    from lbdl_book.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+    from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d
+    pairs = [(Linear(3, 2), nn.Linear(3, 2)), (Linear(3, 2, bias=False), nn.Linear(3, 2, bias=False)),
+             (Conv2d(3, 8, 5), nn.Conv2d(3, 8, 5)), (Conv1d(2, 4, 3, stride=2, padding=1), nn.Conv1d(2, 4, 3, 2, 1)),
+             (Conv2d(3, 8, (3, 1), stride=2, padding=1, dilation=2, bias=False),
+              nn.Conv2d(3, 8, (3, 1), stride=2, padding=1, dilation=2, bias=False)),
+             (MaxPool2d(2), nn.MaxPool2d(2)), (MaxPool2d(3, stride=2), nn.MaxPool2d(3, stride=2)),
+             (AvgPool2d(2), nn.AvgPool2d(2)), (BatchNorm1d(4), nn.BatchNorm1d(4)), (BatchNorm2d(4), nn.BatchNorm2d(4)),
+             (LayerNorm(4), nn.LayerNorm(4)), (Dropout(0.2), nn.Dropout(0.2)), (Embedding(10, 4), nn.Embedding(10, 4)),
+             (MultiHeadAttention(8, 2), nn.MultiheadAttention(8, 2))]
+    for ours, theirs in pairs:
+        assert layer_label(ours) == layer_label(theirs), (ours, theirs)
+    assert layer_label(MultiHeadAttention(8, 2)) == ("mha", "H=2")
+    # our attention layer calls its W^O (a Linear) as a module: drawn as one box when atomic
+    block = nn.Sequential(LayerNorm(8), MultiHeadAttention(8, 2))
+    items, _ = describe(block, torch.randn(2, 5, 8), atomic=(MultiHeadAttention,), input_name=None, output_name=None)
+    assert items == [Box("layernorm", "", True), Box("mha", "H=2", True, 1.6)]
+
+
 # --- draw_stack ------------------------------------------------------------------------
 
 def test_draw_stack_the_example_of_section_4_1():

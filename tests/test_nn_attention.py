@@ -23,6 +23,7 @@ from torch import nn
 from lbdl_book.nn import attention as attention_module
 from lbdl_book.nn.attention import (MultiHeadAttention, attention, causal_mask, linear_attention, parameter_count,
                                     softargmax)
+from lbdl_book.nn.linear import Linear
 
 DTYPES = [torch.float32, torch.float64]
 TOL = {torch.float32: 2e-5, torch.float64: 1e-12}
@@ -450,6 +451,14 @@ def test_mha_state_dict_loads_both_ways_and_initialisation_matches_torch():
     assert ours.in_proj_weight.std() > 0.5 * math.sqrt(6 / (24 + 72)) / math.sqrt(3)
     no_bias = MultiHeadAttention(24, 3, bias=False)
     assert set(no_bias.state_dict()) == set(nn.MultiheadAttention(24, 3, bias=False).state_dict())
+    # W^O is the book's own fully connected layer (§4.2), not torch.nn.Linear, and draws the same
+    # initial values: PyTorch's layer and ours consume the random stream in the same order.
+    assert type(ours.out_proj) is Linear and no_bias.out_proj.bias is None
+    torch.manual_seed(5)
+    theirs = nn.MultiheadAttention(24, 3, batch_first=True)
+    torch.manual_seed(5)
+    same_seed = MultiHeadAttention(24, 3)
+    assert all(torch.equal(a, b) for a, b in zip(theirs.state_dict().values(), same_seed.state_dict().values()))
 
 
 @pytest.mark.parametrize("args", [(8, 1), (16, 4), (24, 3, 5, 2), (12, 4, 7, 9, False), (768, 12),

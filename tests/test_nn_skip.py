@@ -14,6 +14,8 @@ from torch import nn
 
 from lbdl_book.losses import cross_entropy
 from lbdl_book.nn import skip
+from lbdl_book.nn.activations import ReLU
+from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import BatchNorm1d, LayerNorm
 from lbdl_book.nn.skip import ConcatSkip, Residual, plain_mlp, residual_mlp, weight_gradient_norms
 
@@ -126,7 +128,9 @@ def test_plain_and_residual_mlp_have_the_same_layers(norm):
     res = residual_mlp(6, 16, 10, 3, norm=norm)
     # same parameter shapes; the residual net only wraps the 4 hidden blocks
     assert [p.shape for p in plain.parameters()] == [p.shape for p in res.parameters()]
-    assert sum(isinstance(m, nn.Linear) for m in plain.modules()) == 6
+    assert sum(isinstance(m, Linear) for m in plain.modules()) == 6             # the book's layers, not torch.nn's
+    assert sum(isinstance(m, ReLU) for m in plain.modules()) == 5
+    assert not any(isinstance(m, (nn.Linear, nn.ReLU)) for m in (*plain.modules(), *res.modules()))
     assert sum(isinstance(m, Residual) for m in res.modules()) == 4
     assert not any(isinstance(m, Residual) for m in plain.modules())
     assert sum(isinstance(m, {"layer": LayerNorm, "batch": BatchNorm1d}.get(norm, type(None)))
@@ -174,7 +178,7 @@ def test_weight_gradient_norms_match_backward():
     assert norms.shape == (5,)
     assert all(p.grad is None for p in model.parameters())          # .grad left untouched
     F.cross_entropy(model(x), target).backward()
-    expected = torch.stack([m.weight.grad.norm() for m in model.modules() if isinstance(m, nn.Linear)])
+    expected = torch.stack([m.weight.grad.norm() for m in model.modules() if isinstance(m, Linear)])
     torch.testing.assert_close(norms, expected, **TOL)
     # another loss
     y = torch.randn(10, 3, dtype=torch.float64)

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from .._checks import positive_int
+from .linear import Linear
 
 __all__ = ["MultiHeadAttention", "attention", "causal_mask", "linear_attention", "parameter_count", "softargmax"]
 
@@ -234,7 +235,7 @@ class MultiHeadAttention(nn.Module):
         rows = num_heads * (2 * self.dim_qk + self.dim_v)
         self.in_proj_weight = nn.Parameter(torch.empty(rows, embed_dim))
         self.in_proj_bias = nn.Parameter(torch.empty(rows)) if bias else None
-        self.out_proj = nn.Linear(num_heads * self.dim_v, embed_dim, bias=bias)
+        self.out_proj = Linear(num_heads * self.dim_v, embed_dim, bias=bias)   # the book's layer, torch's names
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

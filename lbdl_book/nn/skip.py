@@ -26,6 +26,8 @@ import torch
 from torch import nn
 
 from ..losses import cross_entropy
+from .activations import ReLU
+from .linear import Linear
 from .norm import BatchNorm1d, LayerNorm
 
 __all__ = ["ConcatSkip", "Residual", "plain_mlp", "residual_mlp", "weight_gradient_norms"]
@@ -91,7 +93,7 @@ NORMS = {"layer": LayerNorm, "batch": BatchNorm1d}
 def _block(width: int, out_features: int, norm: str | None) -> nn.Sequential:
     """[normalisation] → ReLU → Linear(width, out_features): one hidden layer of the demo."""
     layers = [NORMS[norm](width)] if norm else []
-    return nn.Sequential(*layers, nn.ReLU(), nn.Linear(width, out_features))
+    return nn.Sequential(*layers, ReLU(), Linear(width, out_features))
 
 
 def _mlp(depth, width, in_features, out_features, norm, init, residual) -> nn.Sequential:
@@ -104,12 +106,12 @@ def _mlp(depth, width, in_features, out_features, norm, init, residual) -> nn.Se
     if init not in ("default", "he"):
         raise ValueError(f"init must be 'default' (PyTorch's) or 'he', got {init!r}")
     hidden = [_block(width, width, norm) for _ in range(depth - 2)]
-    model = nn.Sequential(nn.Linear(in_features, width),
+    model = nn.Sequential(Linear(in_features, width),
                           *[Residual(block) if residual else block for block in hidden],
                           _block(width, out_features, norm))
     if init == "he":                       # N(0, 2 / fan_in) [He et al. 2015], zero biases
         for module in model.modules():
-            if isinstance(module, nn.Linear):
+            if isinstance(module, Linear):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
                 nn.init.zeros_(module.bias)
     return model
@@ -122,8 +124,9 @@ def plain_mlp(depth: int, width: int, in_features: int, out_features: int, *, no
 
     ``norm``: None, ``"layer"`` (:class:`~lbdl_book.nn.norm.LayerNorm`) or ``"batch"``
     (:class:`~lbdl_book.nn.norm.BatchNorm1d`) at the start of every block. ``init``:
-    ``"default"`` keeps PyTorch's initialisation of ``nn.Linear`` (weights uniform with
-    variance 1 / (3 fan_in)); ``"he"`` draws them from N(0, 2 / fan_in), biases 0.
+    ``"default"`` keeps the initialisation of :class:`~lbdl_book.nn.linear.Linear`, which is
+    PyTorch's (weights uniform with variance 1 / (3 fan_in)); ``"he"`` draws them from
+    N(0, 2 / fan_in), biases 0. The layers are ``lbdl_book.nn``'s ``Linear`` and ``ReLU``.
     Maps (B, in_features) to (B, out_features)."""
     return _mlp(depth, width, in_features, out_features, norm, init, residual=False)
 
