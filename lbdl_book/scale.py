@@ -30,6 +30,8 @@ import torch
 from torch import nn
 
 from ._checks import positive_int
+from .nn.activations import Tanh
+from .nn.linear import Linear
 from .config import device as default_device
 from .config import lang
 
@@ -298,12 +300,12 @@ def make_teacher(dim: int = 4, width: int = 256, seed: int = 0) -> nn.Module:
     positive_int(dim, "dim")
     positive_int(width, "width")
     g = torch.Generator().manual_seed(seed)
-    hidden, out = nn.Linear(dim, width), nn.Linear(width, 1, bias=False)
+    hidden, out = Linear(dim, width), Linear(width, 1, bias=False)
     with torch.no_grad():
         hidden.weight.copy_(torch.randn(width, dim, generator=g) * 2 / math.sqrt(dim))
         hidden.bias.copy_(torch.randn(width, generator=g))
         out.weight.copy_(torch.randn(1, width, generator=g) / math.sqrt(width))
-    teacher = nn.Sequential(hidden, nn.Tanh(), out, nn.Flatten(0))
+    teacher = nn.Sequential(hidden, Tanh(), out, nn.Flatten(0))
     return teacher.requires_grad_(False).eval()
 
 
