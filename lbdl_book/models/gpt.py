@@ -1,0 +1,328 @@
+"""The Generative Pre-trained Transformer (LBDL §5.3, Figure 5.8) [Radford et al., 2018, 2019].
+
+A GPT is an autoregressive model (§3.2) made of one stack of *causal* self-attention
+blocks: the encoder of the Transformer (Figure 5.7) in which position t may only look
+at positions ≤ t. Given tokens x_1, …, x_T (integers < V), it computes
+
+    H⁰ = E[x_t] + P[t]                                 token embedding + learned position
+    Hⁿ = FFWₙ(SAₙ(Hⁿ⁻¹)),  n = 1, …, N                 causal self-attention, feed-forward
+    l_t = LN(Hᴺ_t) Eᵀ                                  logits of the token after x_t
+
+where E (V×D) is the token embedding, P (C×D) the positional table of the C = ``context``
+positions, and the blocks are those of Figure 5.6 (:mod:`lbdl_book.models.transformer`).
+Because of the causal masks, l_t depends on x_1, …, x_t only, so one pass over a text
+gives the next-token logits at every position: the input (0, X_1, …, X_{T−1}) of Figure
+5.8 yields P̂(X_1), P̂(X_2 | X_1), …, P̂(X_T | X_{<T}).
+
+Choices, those of GPT-2 [Radford et al., 2019, §2.3]: the LayerNorm sits at the input
+of each block (*pre-norm*, the blocks of Figure 5.6), one more LayerNorm follows the
+last block, and the output layer has no bias. With ``tie_embeddings=True`` (default)
+the output layer *is* the token embedding, transposed: one V×D matrix both reads and
+writes tokens [Press and Wolf, 2017]. The weights start from N(0, 0.02²) [Radford et
+al., 2018], the two projections that write into the residual stream in each block from
+N(0, 0.02²/(2N)), so the variance added by the 2N residual branches does not grow with
+depth [Radford et al., 2019]. Dropout, if any, acts on the attention weights and on the
+output of the feed-forward branch.
+
+GPT-2 small (:func:`gpt2_small`) has V = 50,257, C = 1,024, D = 768, 12 heads and 12
+layers: 124,439,808 parameters (:func:`parameter_count`).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import torch
+from torch import nn
+
+from lbdl_book import diagrams
+from lbdl_book.nn.attention import MultiHeadAttention
+from lbdl_book.nn.embedding import Embedding
+from lbdl_book.nn.linear import Linear
+from lbdl_book.nn.norm import LayerNorm
+from lbdl_book.nn.positional import LearnedPositionalEncoding
+from lbdl_book.models.transformer import BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock
+
+__all__ = ["GPT", "GPT2_SMALL", "GPTLayer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
+           "parameter_breakdown", "parameter_count"]
+
+GPT2_SMALL = {"vocab_size": 50_257, "context": 1_024, "dim": 768, "num_heads": 12, "num_layers": 12}
+INIT_STD = 0.02
+
+
+def _positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _check_tokens(tokens, vocab_size: int, context: int, name: str = "tokens") -> None:
+    """``tokens`` must be an int64 tensor (N, T), 1 ≤ T ≤ context, values in [0, vocab_size)."""
+    if not isinstance(tokens, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tokens).__name__}")
+    if tokens.dtype != torch.int64:
+        raise TypeError(f"{name} must be an int64 (torch.long) tensor of token ids, got {tokens.dtype}")
+    if tokens.dim() != 2 or tokens.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (N, T) with T >= 1, got {tuple(tokens.shape)}")
+    if tokens.shape[1] > context:
+        raise ValueError(f"{name} has T={tokens.shape[1]} positions, more than the context of {context}")
+    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise ValueError(f"{name} values must be in [0, vocab_size={vocab_size}), got min {tokens.min().item()} "
+                         f"and max {tokens.max().item()}")
+
+
+class GPTLayer(nn.Module):
+    """One layer of Figure 5.8: a causal self-attention block, then a feed-forward block
+    (both pre-norm residual blocks of Figure 5.6). (N, T, D) → (N, T, D)."""
+
+    def __init__(self, dim: int, num_heads: int, hidden_dim: int, dropout: float = 0.0):
+        super().__init__()
+        self.self_attention = SelfAttentionBlock(dim, num_heads, dropout, causal=True)
+        self.feed_forward = FeedForwardBlock(dim, hidden_dim, dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.feed_forward(self.self_attention(x))
+
+
+class GPT(nn.Module):
+    """The GPT of Figure 5.8: tokens (N, T) int64, T ≤ ``context`` → logits (N, T, V).
+
+    The logits at position t are those of the token that follows x_t; they depend on
+    x_1, …, x_t only. ``vocab_size`` V, ``context`` C (the longest input, and the size of
+    the learned positional table), ``dim`` D, ``num_heads`` (D/heads dimensions per head),
+    ``num_layers`` N, ``dropout`` (attention weights and feed-forward output),
+    ``tie_embeddings``: the output layer reuses the token embedding's V×D matrix (one
+    Parameter, stored once), ``hidden_dim``: width of the feed-forward blocks (4D).
+
+    Submodules: ``embedding`` (V×D), ``positional`` (C×D), ``layers`` (N × :class:`GPTLayer`),
+    ``norm`` (the final LayerNorm) and ``head`` (D → V, no bias)."""
+
+    def __init__(self, vocab_size: int, context: int, dim: int, num_heads: int, num_layers: int,
+                 dropout: float = 0.0, tie_embeddings: bool = True, *, hidden_dim: int | None = None):
+        super().__init__()
+        self.vocab_size = _positive(vocab_size, "vocab_size")
+        self.context = _positive(context, "context")
+        self.dim = _positive(dim, "dim")
+        self.num_layers = _positive(num_layers, "num_layers")
+        self.hidden_dim = 4 * dim if hidden_dim is None else _positive(hidden_dim, "hidden_dim")
+        if not isinstance(tie_embeddings, bool):
+            raise TypeError(f"tie_embeddings must be a bool, got {type(tie_embeddings).__name__}")
+        if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.tie_embeddings = tie_embeddings
+        self.embedding = Embedding(vocab_size, dim)
+        self.positional = LearnedPositionalEncoding(context, dim)
+        self.layers = nn.ModuleList(GPTLayer(dim, num_heads, self.hidden_dim, dropout) for _ in range(num_layers))
+        self.norm = LayerNorm(dim)
+        self.head = Linear(dim, vocab_size, bias=False)
+        if tie_embeddings:
+            self.head.weight = self.embedding.weight          # the same Parameter: E reads and writes tokens
+        self.reset_parameters()
+
+    @property
+    def num_heads(self) -> int:
+        return self.layers[0].self_attention.attention.num_heads
+
+    def reset_parameters(self) -> None:
+        """GPT's initialisation: every weight matrix and table from N(0, 0.02²), biases at
+        0, LayerNorms at (1, 0); the two matrices that write into the residual stream in
+        each layer (the attention's W^O and the second fully connected layer) from
+        N(0, 0.02²/(2N)), N = ``num_layers``."""
+        residual_std = INIT_STD / math.sqrt(2 * self.num_layers)
+        for module in self.modules():
+            if isinstance(module, LayerNorm):
+                module.reset_parameters()
+            elif isinstance(module, (Embedding, LearnedPositionalEncoding)):
+                nn.init.normal_(module.weight, std=INIT_STD)
+            elif isinstance(module, MultiHeadAttention):
+                nn.init.normal_(module.in_proj_weight, std=INIT_STD)
+                nn.init.normal_(module.out_proj.weight, std=residual_std)
+                for bias in (module.in_proj_bias, module.out_proj.bias):
+                    if bias is not None:
+                        nn.init.zeros_(bias)
+            elif isinstance(module, FeedForwardBlock):
+                nn.init.normal_(module.linear1.weight, std=INIT_STD)
+                nn.init.normal_(module.linear2.weight, std=residual_std)
+                nn.init.zeros_(module.linear1.bias)
+                nn.init.zeros_(module.linear2.bias)
+        if not self.tie_embeddings:
+            nn.init.normal_(self.head.weight, std=INIT_STD)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_tokens(tokens, self.vocab_size, self.context)
+        h = self.positional(self.embedding(tokens))       # H⁰ = E[x_t] + P[t]: (N, T, D)
+        for layer in self.layers:                          # Hⁿ = FFWₙ(SAₙ(Hⁿ⁻¹))
+            h = layer(h)
+        return self.head(self.norm(h))                     # l_t = LN(Hᴺ_t) Eᵀ: (N, T, V)
+
+    @torch.no_grad()
+    def attention_maps(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        """The attention weights of one forward pass in eval mode: one (N, heads, T, T)
+        tensor per layer; row t of a map says how much position t takes from each s ≤ t."""
+        _check_tokens(tokens, self.vocab_size, self.context)
+        was_training = self.training
+        self.eval()
+        try:
+            maps = []
+            h = self.positional(self.embedding(tokens))
+            for layer in self.layers:
+                h, weights = layer.self_attention(h, need_weights=True)
+                h = layer.feed_forward(h)
+                maps.append(weights)
+        finally:
+            self.train(was_training)
+        return maps
+
+    def extra_repr(self) -> str:
+        return f"context={self.context}, tie_embeddings={self.tie_embeddings}"
+
+
+def gpt2_small(**options) -> GPT:
+    """GPT-2 small [Radford et al., 2019]: V = 50,257, C = 1,024, D = 768, 12 heads, 12
+    layers, tied embeddings; 124,439,808 parameters (about 0.5 GB in float32). ``options``
+    (``dropout``, ``tie_embeddings``) are passed to :class:`GPT`. To count parameters
+    without allocating memory, build it under ``with torch.device("meta"):``."""
+    return GPT(**GPT2_SMALL, **options)
+
+
+def parameter_count(vocab_size: int, context: int, dim: int, num_layers: int, hidden_dim: int | None = None,
+                    tie_embeddings: bool = True) -> int:
+    """Parameters of :class:`GPT`, from its shapes: token table V·D, positional table C·D,
+    N layers of (4D² + 6D) + (2DH + H + 3D) (:func:`~lbdl_book.models.transformer.block_parameter_count`;
+    12D² + 13D when H = 4D), the final LayerNorm 2D, and V·D more if the output layer is
+    not tied. The number of heads does not matter: the heads split D, they do not add to it."""
+    for name, value in (("vocab_size", vocab_size), ("context", context), ("dim", dim), ("num_layers", num_layers)):
+        _positive(value, name)
+    h = 4 * dim if hidden_dim is None else _positive(hidden_dim, "hidden_dim")
+    layer = (4 * dim * dim + 6 * dim) + (2 * dim * h + h + 3 * dim)
+    return vocab_size * dim + context * dim + num_layers * layer + 2 * dim + (0 if tie_embeddings else vocab_size * dim)
+
+
+def parameter_breakdown(model: GPT) -> dict[str, int]:
+    """Where the parameters of ``model`` sit, counted on the object (each shared Parameter
+    once): ``"embedding"`` (token table), ``"positional"``, ``"attention"`` and
+    ``"feed_forward"`` (all layers, LayerNorms of the blocks included), ``"norm"`` (the final
+    LayerNorm) and ``"head"`` (0 when tied). The values sum to the model's total."""
+    if not isinstance(model, GPT):
+        raise TypeError(f"model must be a GPT, got {type(model).__name__}")
+    seen: set[int] = set()
+
+    def count(*modules: nn.Module) -> int:
+        total = 0
+        for module in modules:
+            for p in module.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    total += p.numel()
+        return total
+
+    return {
+        "embedding": count(model.embedding),
+        "positional": count(model.positional),
+        "attention": count(*(layer.self_attention for layer in model.layers)),
+        "feed_forward": count(*(layer.feed_forward for layer in model.layers)),
+        "norm": count(model.norm),
+        "head": count(model.head),
+    }
+
+
+def _check_prompt(prompt_ids, vocab_size: int) -> torch.Tensor:
+    if not isinstance(prompt_ids, torch.Tensor):
+        raise TypeError(f"prompt_ids must be a torch.Tensor, got {type(prompt_ids).__name__}")
+    if prompt_ids.dtype != torch.int64:
+        raise TypeError(f"prompt_ids must be an int64 (torch.long) tensor of token ids, got {prompt_ids.dtype}")
+    if prompt_ids.dim() == 1:
+        prompt_ids = prompt_ids[None]
+    if prompt_ids.dim() != 2 or prompt_ids.shape[1] == 0:
+        raise ValueError(f"prompt_ids must have shape (P,) or (N, P) with P >= 1, got {tuple(prompt_ids.shape)}")
+    if prompt_ids.min() < 0 or prompt_ids.max() >= vocab_size:
+        raise ValueError(f"prompt_ids values must be in [0, vocab_size={vocab_size}), got min "
+                         f"{prompt_ids.min().item()} and max {prompt_ids.max().item()}")
+    return prompt_ids
+
+
+def _check_sampling(vocab_size: int, temperature, top_k) -> None:
+    if isinstance(temperature, bool) or not isinstance(temperature, Real) or not (
+            math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab_size):
+        raise ValueError(f"top_k must be None or an int in [1, vocab_size={vocab_size}], got {top_k!r}")
+
+
+def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
+    """The distribution a token is drawn from, given its logits (..., V):
+
+    softmax(l / τ) over the ``top_k`` largest logits (the others get probability 0). τ < 1
+    sharpens the distribution, τ > 1 flattens it; τ = 0 puts all the mass on the largest
+    logit (greedy decoding; ties go to the first). Returns (..., V), rows summing to 1."""
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point() or logits.dim() < 1:
+        got = f"{logits.dtype} of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else \
+            type(logits).__name__
+        raise TypeError(f"logits must be a floating-point tensor (..., V), got {got}")
+    _check_sampling(logits.shape[-1], temperature, top_k)
+    logits = logits.float()
+    if temperature == 0:
+        return nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]          # the k-th largest logit of each row
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return torch.softmax(logits, dim=-1)
+
+
+@torch.no_grad()
+def generate(model: GPT, prompt_ids: torch.Tensor, steps: int, temperature: float = 1.0, top_k: int | None = None,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Extend ``prompt_ids`` (P,) or (N, P) by ``steps`` tokens, one at a time (§3.2).
+
+    At each step the model reads the last ``model.context`` tokens at most (the learned
+    positional table has no row beyond), the logits of the last position go through
+    :func:`next_token_distribution` (``temperature``, ``top_k``), and one token is drawn
+    with ``torch.multinomial`` (``generator`` makes it repeatable). Every step recomputes
+    the whole window: simple, and cheap at this book's sizes (production code caches the
+    keys and values of past positions). Runs in eval mode on the model's device; returns
+    (N, P + steps) int64 on the CPU, the prompt included."""
+    if not isinstance(model, GPT):
+        raise TypeError(f"model must be a GPT, got {type(model).__name__}")
+    prompt_ids = _check_prompt(prompt_ids, model.vocab_size)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    _check_sampling(model.vocab_size, temperature, top_k)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    device = model.head.weight.device
+    tokens = prompt_ids.cpu()
+    was_training = model.training
+    model.eval()
+    try:
+        for _ in range(steps):
+            window = tokens[:, -model.context:].to(device)              # at most C positions
+            p = next_token_distribution(model(window)[:, -1], temperature, top_k).cpu()
+            tokens = torch.cat([tokens, torch.multinomial(p, 1, generator=generator)], dim=1)
+    finally:
+        model.train(was_training)
+    return tokens
+
+
+# --- Figure 5.8 ------------------------------------------------------------------------
+
+def gpt_stack(model: GPT, length: int | None = None) -> tuple[list, list]:
+    """Items and shapes of Figure 5.8 for :func:`lbdl_book.diagrams.draw_stack`, read off
+    ``model`` by running it once on ``length`` tokens (default: its context): embedding,
+    positional encoding, the N layers drawn once in a ×N frame, the final LayerNorm and
+    the output layer, with the shapes T, T×D and T×V between them."""
+    if not isinstance(model, GPT):
+        raise TypeError(f"model must be a GPT, got {type(model).__name__}")
+    length = model.context if length is None else length
+    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= model.context:
+        raise ValueError(f"length must be an int in [1, context={model.context}], got {length!r}")
+    labels = dict(BLOCK_LABELS)
+    labels[SelfAttentionBlock] = lambda m: ("causal self-att", f"H={m.attention.num_heads}")
+    labels[LearnedPositionalEncoding] = lambda m: ("+ pos-enc", "learned")
+    labels[Linear] = lambda m: ("fully-conn", "weight = embed" if model.tie_embeddings else "bias=False")
+    device = model.head.weight.device
+    tokens = torch.zeros(1, length, dtype=torch.long, device=device)
+    return diagrams.describe(model, tokens, input_name="$0, X_1, …, X_{T-1}$",
+                             output_name="$\\hat P(X_1), …, \\hat P(X_T \\mid X_{<T})$",
+                             atomic=(SelfAttentionBlock, FeedForwardBlock), labels=labels)
