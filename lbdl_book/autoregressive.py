@@ -20,24 +20,11 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._checks import positive_int
+from ._checks import positive_int, token_ids
 from .losses import cross_entropy, log_softmax, softmax
 
 __all__ = ["CausalConvLM", "dependency_matrix", "perplexity", "sample", "sequence_cross_entropy",
            "sequence_log_prob", "windows"]
-
-
-def _check_tokens(tokens, name: str, high: int) -> None:
-    """``tokens`` must be an int64 tensor of shape (N, T) with values in [0, high]."""
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tokens).__name__}")
-    if tokens.dtype != torch.int64:
-        raise TypeError(f"{name} must be an int64 (torch.long) tensor of token ids, got {tokens.dtype}")
-    if tokens.dim() != 2 or tokens.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (N, T) with T >= 1, got {tuple(tokens.shape)}")
-    if tokens.numel() and not (0 <= tokens.min().item() and tokens.max().item() <= high):
-        raise ValueError(f"{name} values must be in [0, {high}], got min {tokens.min().item()} "
-                         f"and max {tokens.max().item()}")
 
 
 class CausalConvLM(nn.Module):
@@ -67,7 +54,7 @@ class CausalConvLM(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``tokens``: (N, T) int64 in [0, K] (K is ∅). Returns logits (N, T, K)."""
-        _check_tokens(tokens, "tokens", self.unknown)
+        token_ids(tokens, self.unknown + 1)
         return self.logits_from_embeddings(self.embedding(tokens))
 
     def logits_from_embeddings(self, e: torch.Tensor) -> torch.Tensor:
@@ -90,7 +77,7 @@ def _check_sequences(logits, tokens) -> None:
         raise TypeError(f"logits must be a floating-point tensor, got {got}")
     if logits.dim() != 3:
         raise ValueError(f"logits must have shape (N, T, K), got {tuple(logits.shape)}")
-    _check_tokens(tokens, "tokens", logits.shape[2] - 1)
+    token_ids(tokens, logits.shape[2])
     if tokens.shape != logits.shape[:2]:
         raise ValueError(f"tokens must have shape (N, T) = {tuple(logits.shape[:2])} to match logits "
                          f"{tuple(logits.shape)}, got {tuple(tokens.shape)}")
@@ -149,7 +136,7 @@ def sample(model: nn.Module, length: int, *, prompt: torch.Tensor | None = None,
         prompt = torch.as_tensor(prompt, dtype=torch.int64)
         if prompt.dim() == 1:
             prompt = prompt.expand(num_samples, -1)
-        _check_tokens(prompt, "prompt", unknown - 1)
+        token_ids(prompt, unknown, name="prompt")
         if prompt.shape[0] != num_samples or prompt.shape[1] > length:
             raise ValueError(f"prompt must have shape (P,) or ({num_samples}, P) with P <= length={length}, "
                              f"got {tuple(prompt.shape)}")

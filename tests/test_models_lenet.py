@@ -120,12 +120,12 @@ def test_it_learns():
     ({"image_size": 12}, r"image_size=12 is too small: convolution 2 gets a 2×2 input, smaller than its "
                          r"kernel_size=5"),
     ({"image_size": 4}, r"convolution 1 gets a 4×4 input"),
-    ({"image_size": 0}, "image_size must be an int >= 1, got 0"),
+    ({"image_size": 0}, "image_size must be a positive int, got 0"),
     ({"channels": (32,)}, "channels and pool_sizes must be non-empty and of the same length"),
-    ({"channels": (32, 0)}, "each entry of channels must be an int >= 1, got 0"),
-    ({"pool_sizes": (3, 0)}, "each entry of pool_sizes must be an int >= 1, got 0"),
-    ({"num_classes": 0}, "num_classes must be an int >= 1, got 0"),
-    ({"hidden": 2.5}, "hidden must be an int >= 1, got 2.5"),
+    ({"channels": (32, 0)}, "each entry of channels must be a positive int, got 0"),
+    ({"pool_sizes": (3, 0)}, "each entry of pool_sizes must be a positive int, got 0"),
+    ({"num_classes": 0}, "num_classes must be a positive int, got 0"),
+    ({"hidden": 2.5}, "hidden must be a positive int, got 2.5"),
 ])
 def test_constructor_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

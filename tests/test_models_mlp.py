@@ -167,11 +167,11 @@ def test_errors():
         MLP((5,))
     with pytest.raises(ValueError, match=r"sizes must be a sequence .*got 5"):
         MLP(5)
-    with pytest.raises(ValueError, match=r"sizes\[1\] must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be a positive int, got 0"):
         MLP((5, 0, 2))
-    with pytest.raises(ValueError, match=r"sizes\[0\] must be an int >= 1, got 2.5"):
+    with pytest.raises(ValueError, match=r"sizes\[0\] must be a positive int, got 2.5"):
         MLP((2.5, 3))
-    with pytest.raises(ValueError, match=r"sizes\[1\] must be an int >= 1, got True"):
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be a positive int, got True"):
         MLP((2, True))
     with pytest.raises(ValueError, match=r"activation must be one of .*'relu'.* got 'softplus'"):
         MLP((2, 3, 1), "softplus")
@@ -359,7 +359,7 @@ def test_summed_mse_is_the_sum_of_the_mean_squared_errors():
 
 
 def test_parallel_errors():
-    with pytest.raises(ValueError, match=r"widths\[1\] must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"widths\[1\] must be a positive int, got 0"):
         ParallelShallowMLPs(1, (2, 0), 1)
     with pytest.raises(ValueError, match="widths must be a sequence of at least 1"):
         ParallelShallowMLPs(1, (), 1)

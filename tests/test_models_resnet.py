@@ -316,9 +316,9 @@ def test_block_diagrams():
 def test_errors():
     with pytest.raises(ValueError, match="stride_at must be one of"):
         DownscalingBlock(64, 256, 2, stride_at="first")
-    with pytest.raises(ValueError, match="channels must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="channels must be a positive int, got 0"):
         BottleneckBlock(0)
-    with pytest.raises(ValueError, match=r"width \(default channels // 4\) must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"width \(default channels // 4\) must be a positive int, got 0"):
         BottleneckBlock(3)
     with pytest.raises(ValueError, match=r"BottleneckBlock expects x of shape \(N, 256, H, W\), got \(1, 64, 8, 8\)"):
         BottleneckBlock(256)(torch.zeros(1, 64, 8, 8))
@@ -326,7 +326,7 @@ def test_errors():
         DownscalingBlock(64, 256, 1)(torch.zeros(64, 8, 8))
     with pytest.raises(ValueError, match="blocks, channels and strides must be non-empty and of the same length"):
         ResNet((3, 4), (256, 512, 1024), (1, 2, 2))
-    with pytest.raises(ValueError, match="each entry of strides must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="each entry of strides must be a positive int, got 0"):
         ResNet((1,), (64,), (0,))
     with pytest.raises(TypeError, match="stem_pool must be a bool"):
         ResNet((1,), (64,), (1,), stem_pool=1)

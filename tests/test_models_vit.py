@@ -294,7 +294,7 @@ def test_errors():
         ViT(8, 2, 1, 10, 16, 2, 2, 32, readout="pool")
     with pytest.raises(ValueError, match="dropout must be a number in"):
         ViT(8, 2, 1, 10, 16, 2, 2, 32, dropout=1.0)
-    with pytest.raises(ValueError, match="dim must be an int >= 1"):
+    with pytest.raises(ValueError, match="dim must be a positive int"):
         ViT(8, 2, 1, 10, 0, 2, 2, 32)
     with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads"):
         ViT(8, 2, 1, 10, 16, 3, 2, 32)

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import torch
 
+from lbdl_book._checks import positive_int
+
 __all__ = ["DIGIT_OFFSET", "END", "PAD", "START", "TASKS", "VOCAB", "VOCAB_SIZE", "Seq2SeqSet", "exact_match",
            "seq2seq_task", "to_text"]
 
@@ -44,12 +46,6 @@ class Seq2SeqSet(NamedTuple):
         """(N, S + T): source then decoder input, the input format of
         :class:`lbdl_book.models.transformer.TeacherForcing`."""
         return torch.cat([self.source, self.decoder_input], dim=1)
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 def _encode(digits: torch.Tensor, lengths: torch.Tensor, task: str) -> Seq2SeqSet:
@@ -83,10 +79,10 @@ def seq2seq_task(num_train: int, num_test: int, *, task: str = "reverse", min_le
     Raises ValueError when the lengths do not hold that many distinct strings."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    _positive(num_train, "num_train")
-    _positive(num_test, "num_test")
-    _positive(min_length, "min_length")
-    _positive(max_length, "max_length")
+    positive_int(num_train, "num_train")
+    positive_int(num_test, "num_test")
+    positive_int(min_length, "min_length")
+    positive_int(max_length, "max_length")
     if min_length > max_length:
         raise ValueError(f"min_length must be <= max_length, got {min_length} and {max_length}")
     if max_length > 18:

@@ -36,40 +36,20 @@ from numbers import Real
 import torch
 from torch import nn
 
+from lbdl_book._checks import positive_int, token_ids
 from lbdl_book import diagrams
 from lbdl_book.nn.attention import MultiHeadAttention
 from lbdl_book.nn.embedding import Embedding
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
-from lbdl_book.models.transformer import BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock
+from lbdl_book.models.transformer import BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock, layer_attention_maps
 
 __all__ = ["GPT", "GPT2_SMALL", "GPTLayer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
            "parameter_breakdown", "parameter_count"]
 
 GPT2_SMALL = {"vocab_size": 50_257, "context": 1_024, "dim": 768, "num_heads": 12, "num_layers": 12}
 INIT_STD = 0.02
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
-def _check_tokens(tokens, vocab_size: int, context: int, name: str = "tokens") -> None:
-    """``tokens`` must be an int64 tensor (N, T), 1 ≤ T ≤ context, values in [0, vocab_size)."""
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tokens).__name__}")
-    if tokens.dtype != torch.int64:
-        raise TypeError(f"{name} must be an int64 (torch.long) tensor of token ids, got {tokens.dtype}")
-    if tokens.dim() != 2 or tokens.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (N, T) with T >= 1, got {tuple(tokens.shape)}")
-    if tokens.shape[1] > context:
-        raise ValueError(f"{name} has T={tokens.shape[1]} positions, more than the context of {context}")
-    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= vocab_size):
-        raise ValueError(f"{name} values must be in [0, vocab_size={vocab_size}), got min {tokens.min().item()} "
-                         f"and max {tokens.max().item()}")
 
 
 class GPTLayer(nn.Module):
@@ -101,11 +81,11 @@ class GPT(nn.Module):
     def __init__(self, vocab_size: int, context: int, dim: int, num_heads: int, num_layers: int,
                  dropout: float = 0.0, tie_embeddings: bool = True, *, hidden_dim: int | None = None):
         super().__init__()
-        self.vocab_size = _positive(vocab_size, "vocab_size")
-        self.context = _positive(context, "context")
-        self.dim = _positive(dim, "dim")
-        self.num_layers = _positive(num_layers, "num_layers")
-        self.hidden_dim = 4 * dim if hidden_dim is None else _positive(hidden_dim, "hidden_dim")
+        self.vocab_size = positive_int(vocab_size, "vocab_size")
+        self.context = positive_int(context, "context")
+        self.dim = positive_int(dim, "dim")
+        self.num_layers = positive_int(num_layers, "num_layers")
+        self.hidden_dim = 4 * dim if hidden_dim is None else positive_int(hidden_dim, "hidden_dim")
         if not isinstance(tie_embeddings, bool):
             raise TypeError(f"tie_embeddings must be a bool, got {type(tie_embeddings).__name__}")
         if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
@@ -150,7 +130,7 @@ class GPT(nn.Module):
             nn.init.normal_(self.head.weight, std=INIT_STD)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        _check_tokens(tokens, self.vocab_size, self.context)
+        token_ids(tokens, self.vocab_size, self.context)
         h = self.positional(self.embedding(tokens))       # H⁰ = E[x_t] + P[t]: (N, T, D)
         for layer in self.layers:                          # Hⁿ = FFWₙ(SAₙ(Hⁿ⁻¹))
             h = layer(h)
@@ -160,16 +140,11 @@ class GPT(nn.Module):
     def attention_maps(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """The attention weights of one forward pass in eval mode: one (N, heads, T, T)
         tensor per layer; row t of a map says how much position t takes from each s ≤ t."""
-        _check_tokens(tokens, self.vocab_size, self.context)
+        token_ids(tokens, self.vocab_size, self.context)
         was_training = self.training
         self.eval()
         try:
-            maps = []
-            h = self.positional(self.embedding(tokens))
-            for layer in self.layers:
-                h, weights = layer.self_attention(h, need_weights=True)
-                h = layer.feed_forward(h)
-                maps.append(weights)
+            _, maps = layer_attention_maps(self.layers, self.positional(self.embedding(tokens)))
         finally:
             self.train(was_training)
         return maps
@@ -193,8 +168,8 @@ def parameter_count(vocab_size: int, context: int, dim: int, num_layers: int, hi
     12D² + 13D when H = 4D), the final LayerNorm 2D, and V·D more if the output layer is
     not tied. The number of heads does not matter: the heads split D, they do not add to it."""
     for name, value in (("vocab_size", vocab_size), ("context", context), ("dim", dim), ("num_layers", num_layers)):
-        _positive(value, name)
-    h = 4 * dim if hidden_dim is None else _positive(hidden_dim, "hidden_dim")
+        positive_int(value, name)
+    h = 4 * dim if hidden_dim is None else positive_int(hidden_dim, "hidden_dim")
     layer = (4 * dim * dim + 6 * dim) + (2 * dim * h + h + 3 * dim)
     return vocab_size * dim + context * dim + num_layers * layer + 2 * dim + (0 if tie_embeddings else vocab_size * dim)
 

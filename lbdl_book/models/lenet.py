@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from lbdl_book._checks import positive_int
 from lbdl_book.diagrams import layer_label
 from lbdl_book.nn.activations import ReLU
 from lbdl_book.nn.conv import Conv2d
@@ -41,20 +42,14 @@ from lbdl_book.nn.pooling import MaxPool2d
 __all__ = ["LeNet", "layer_table", "lenet_shapes"]
 
 
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
 def lenet_shapes(image_size: int = 28, channels: Sequence[int] = (32, 64), kernel_size: int = 5,
                  pool_sizes: Sequence[int] = (3, 2)) -> list[tuple[int, int, int]]:
     """The (channels, height, width) after each conv and each pooling of the feature
     extractor, for a square input of side ``image_size``: a convolution without padding
     maps a side s to s − K + 1, a max pooling of kernel (and stride) P to ⌊s / P⌋.
     Raises ValueError if a side drops below 1."""
-    _positive(image_size, "image_size")
-    _positive(kernel_size, "kernel_size")
+    positive_int(image_size, "image_size")
+    positive_int(kernel_size, "kernel_size")
     side, shapes = image_size, []
     for i, (c, p) in enumerate(zip(channels, pool_sizes)):
         if side < kernel_size:
@@ -84,17 +79,17 @@ class LeNet(nn.Module):
                  channels: Sequence[int] = (32, 64), kernel_size: int = 5, pool_sizes: Sequence[int] = (3, 2),
                  hidden: int = 200):
         super().__init__()
-        _positive(in_channels, "in_channels")
-        _positive(num_classes, "num_classes")
-        _positive(hidden, "hidden")
+        positive_int(in_channels, "in_channels")
+        positive_int(num_classes, "num_classes")
+        positive_int(hidden, "hidden")
         channels, pool_sizes = tuple(channels), tuple(pool_sizes)
         if not channels or len(channels) != len(pool_sizes):
             raise ValueError(f"channels and pool_sizes must be non-empty and of the same length, got "
                              f"channels={channels} and pool_sizes={pool_sizes}")
         for c in channels:
-            _positive(c, "each entry of channels")
+            positive_int(c, "each entry of channels")
         for p in pool_sizes:
-            _positive(p, "each entry of pool_sizes")
+            positive_int(p, "each entry of pool_sizes")
         shapes = lenet_shapes(image_size, channels, kernel_size, pool_sizes)
         self.in_channels, self.image_size = in_channels, image_size
 

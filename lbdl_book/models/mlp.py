@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from lbdl_book._checks import positive_int
 from lbdl_book.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from lbdl_book.nn.linear import Linear
 
@@ -85,8 +86,7 @@ def _check_sizes(sizes, name: str = "sizes", minimum: int = 2) -> tuple[int, ...
         raise ValueError(f"{name} must be a sequence of at least {minimum} layer sizes "
                          f"(input, ..., output), got {sizes!r}")
     for k, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"{name}[{k}] must be an int >= 1, got {size!r}")
+        positive_int(size, f"{name}[{k}]")
     return tuple(sizes)
 
 

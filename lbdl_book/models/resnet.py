@@ -40,6 +40,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from lbdl_book._checks import positive_int
 from lbdl_book import diagrams
 from lbdl_book.models.lenet import layer_table
 from lbdl_book.nn.activations import ReLU
@@ -53,12 +54,6 @@ __all__ = ["BottleneckBlock", "DownscalingBlock", "ResNet", "STRIDE_PLACES", "bl
            "multiply_adds", "reached_pixels", "resnet_digits", "shape_table"]
 
 STRIDE_PLACES = ("3x3", "1x1")
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 def _check_input(x, channels: int, name: str) -> None:
@@ -84,9 +79,9 @@ class BottleneckBlock(nn.Module):
 
     def __init__(self, channels: int, width: int | None = None):
         super().__init__()
-        _positive(channels, "channels")
+        positive_int(channels, "channels")
         width = channels // 4 if width is None else width
-        _positive(width, "width (default channels // 4)")
+        positive_int(width, "width (default channels // 4)")
         self.channels, self.width = channels, width
         self.residual = Residual(nn.Sequential(
             *_conv_bn(channels, width, 1), ReLU(),
@@ -112,13 +107,13 @@ class DownscalingBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 2, *, width: int | None = None,
                  stride_at: str = "3x3"):
         super().__init__()
-        _positive(in_channels, "in_channels")
-        _positive(out_channels, "out_channels")
-        _positive(stride, "stride")
+        positive_int(in_channels, "in_channels")
+        positive_int(out_channels, "out_channels")
+        positive_int(stride, "stride")
         if stride_at not in STRIDE_PLACES:
             raise ValueError(f"stride_at must be one of {STRIDE_PLACES}, got {stride_at!r}")
         width = out_channels // 4 if width is None else width
-        _positive(width, "width (default out_channels // 4)")
+        positive_int(width, "width (default out_channels // 4)")
         self.in_channels, self.out_channels, self.width = in_channels, out_channels, width
         self.stride, self.stride_at = stride, stride_at
         first, middle = (1, stride) if stride_at == "3x3" else (stride, 1)
@@ -162,11 +157,11 @@ class ResNet(nn.Module):
                              f"{blocks}, {channels} and {strides}")
         for name, values in (("blocks", blocks), ("channels", channels), ("strides", strides)):
             for v in values:
-                _positive(v, f"each entry of {name}")
+                positive_int(v, f"each entry of {name}")
         for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("image_size", image_size),
                             ("stem_channels", stem_channels), ("stem_kernel_size", stem_kernel_size),
                             ("stem_stride", stem_stride)):
-            _positive(value, name)
+            positive_int(value, name)
         if not isinstance(stem_pool, bool):
             raise TypeError(f"stem_pool must be a bool, got {type(stem_pool).__name__}")
         self.in_channels, self.image_size = in_channels, image_size
@@ -291,7 +286,7 @@ def reached_pixels(module: nn.Module, input_shape: Sequence[int], *, trials: int
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or not all(isinstance(d, int) and d >= 1 for d in input_shape):
         raise ValueError(f"input_shape must be (C, H, W) with positive ints, got {input_shape}")
-    _positive(trials, "trials")
+    positive_int(trials, "trials")
     g = torch.Generator().manual_seed(seed)
     dtype = next(module.parameters()).dtype if any(True for _ in module.parameters()) else torch.float32
     was_training = module.training

@@ -50,6 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lbdl_book._checks import positive_int, token_ids
 from lbdl_book import diagrams
 from lbdl_book.losses import cross_entropy
 from lbdl_book.nn.activations import GELU, ReLU
@@ -60,21 +61,17 @@ from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import SinusoidalPositionalEncoding
 
-__all__ = ["ACTIVATIONS", "BLOCK_LABELS", "CrossAttentionBlock", "Decoder", "DecoderLayer", "Encoder", "EncoderLayer",
-           "FeedForwardBlock", "SelfAttentionBlock", "TeacherForcing", "Transformer", "block_parameter_count",
-           "block_stack", "decoder_stack", "draw_stacks", "encoder_stack", "greedy_decode", "parameter_count",
-           "sequence_cross_entropy"]
+__all__ = [
+    "ACTIVATIONS", "BLOCK_LABELS", "CrossAttentionBlock", "Decoder", "DecoderLayer", "Encoder",
+    "EncoderLayer", "FeedForwardBlock", "SelfAttentionBlock", "TeacherForcing", "Transformer",
+    "block_parameter_count", "block_stack", "decoder_stack", "draw_stacks", "encoder_stack", "greedy_decode",
+    "layer_attention_maps", "parameter_count", "sequence_cross_entropy"
+]
 
 ACTIVATIONS = {"gelu": GELU, "relu": ReLU}
 
 
 # --- argument checks -------------------------------------------------------------------
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
 
 def _check_dropout(p) -> float:
     if isinstance(p, bool) or not isinstance(p, Real) or not 0 <= p < 1:
@@ -104,21 +101,6 @@ def _check_sequence(x, dim: int, name: str) -> None:
         raise ValueError(f"{name} must have shape (N, T, D={dim}), got {tuple(x.shape)}")
 
 
-def _check_tokens(tokens, vocab_size: int, max_len: int, name: str) -> None:
-    """``tokens`` must be an int64 tensor (N, T), 1 ≤ T ≤ max_len, values in [0, vocab_size)."""
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tokens).__name__}")
-    if tokens.dtype != torch.int64:
-        raise TypeError(f"{name} must be an int64 (torch.long) tensor of token indices, got {tokens.dtype}")
-    if tokens.dim() != 2 or tokens.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (N, T) with T >= 1, got {tuple(tokens.shape)}")
-    if tokens.shape[1] > max_len:
-        raise ValueError(f"{name} has T={tokens.shape[1]} positions, more than max_len={max_len}")
-    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= vocab_size):
-        raise ValueError(f"{name} values must be in [0, vocab_size={vocab_size}), got min {tokens.min().item()} "
-                         f"and max {tokens.max().item()}")
-
-
 def _key_mask(keep: torch.Tensor | None, n_q: int) -> torch.Tensor | None:
     """(N, T_KV) bool, True = a real token, → the (N, T_Q, T_KV) mask of MultiHeadAttention."""
     return None if keep is None else keep[:, None, :].expand(-1, n_q, -1)
@@ -137,7 +119,7 @@ class FeedForwardBlock(nn.Module):
     def __init__(self, dim: int, hidden_dim: int, dropout: float = 0.0, *, activation: str = "gelu",
                  norm_first: bool = True):
         super().__init__()
-        self.dim, self.hidden_dim = _positive(dim, "dim"), _positive(hidden_dim, "hidden_dim")
+        self.dim, self.hidden_dim = positive_int(dim, "dim"), positive_int(hidden_dim, "hidden_dim")
         self.norm_first = _check_flag(norm_first, "norm_first")
         self.norm = LayerNorm(dim)
         self.linear1 = Linear(dim, hidden_dim)
@@ -170,7 +152,7 @@ class SelfAttentionBlock(nn.Module):
     def __init__(self, dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False, *,
                  norm_first: bool = True):
         super().__init__()
-        self.dim = _positive(dim, "dim")
+        self.dim = positive_int(dim, "dim")
         self.causal = _check_flag(causal, "causal")
         self.norm_first = _check_flag(norm_first, "norm_first")
         self.norm = LayerNorm(dim)
@@ -200,7 +182,7 @@ class CrossAttentionBlock(nn.Module):
 
     def __init__(self, dim: int, num_heads: int, dropout: float = 0.0, *, norm_first: bool = True):
         super().__init__()
-        self.dim = _positive(dim, "dim")
+        self.dim = positive_int(dim, "dim")
         self.norm_first = _check_flag(norm_first, "norm_first")
         self.norm = LayerNorm(dim)
         self.attention = MultiHeadAttention(dim, num_heads, dropout=_check_dropout(dropout))
@@ -273,6 +255,20 @@ class EncoderLayer(nn.Module):
         return self
 
 
+def layer_attention_maps(layers, h: torch.Tensor, mask: torch.Tensor | None = None
+                         ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run ``h`` (N, T, D) through ``layers`` made of a self-attention block then a
+    feed-forward block (:class:`EncoderLayer`, the layers of GPT and ViT), keeping each
+    layer's attention weights: returns the output (N, T, D) and one (N, heads, T, T)
+    tensor per layer. Call it in eval mode, without gradients, to look at a model."""
+    maps = []
+    for layer in layers:
+        h, weights = layer.self_attention(h, mask, need_weights=True)
+        h = layer.feed_forward(h)
+        maps.append(weights)
+    return h, maps
+
+
 class DecoderLayer(nn.Module):
     """One decoder layer of Figure 5.7: causal self-attention, cross-attention on Z, then
     feed-forward. y (N, T, D) and z (N, S, D) → (N, T, D)."""
@@ -323,13 +319,13 @@ class Encoder(nn.Module):
                  dropout: float = 0.0, *, activation: str = "gelu", norm_first: bool = True,
                  pad_index: int | None = None):
         super().__init__()
-        self.vocab_size, self.max_len = _positive(vocab_size, "vocab_size"), _positive(max_len, "max_len")
+        self.vocab_size, self.max_len = positive_int(vocab_size, "vocab_size"), positive_int(max_len, "max_len")
         self.pad_index = pad_index
         self.embedding = Embedding(vocab_size, dim, padding_idx=pad_index)
         self.positional = SinusoidalPositionalEncoding(dim, max_len)
         self.layers = nn.ModuleList(
             EncoderLayer(dim, num_heads, hidden_dim, dropout, activation=activation, norm_first=norm_first)
-            for _ in range(_positive(num_layers, "num_layers")))
+            for _ in range(positive_int(num_layers, "num_layers")))
         self.norm = LayerNorm(dim) if norm_first else None
 
     def keep(self, src: torch.Tensor) -> torch.Tensor | None:
@@ -337,7 +333,7 @@ class Encoder(nn.Module):
         return None if self.pad_index is None else src != self.pad_index
 
     def forward(self, src: torch.Tensor) -> torch.Tensor:
-        _check_tokens(src, self.vocab_size, self.max_len, "src")
+        token_ids(src, self.vocab_size, self.max_len, "src")
         mask = _key_mask(self.keep(src), src.shape[1])
         x = self.positional(self.embedding(src))
         for layer in self.layers:
@@ -354,18 +350,18 @@ class Decoder(nn.Module):
                  dropout: float = 0.0, *, activation: str = "gelu", norm_first: bool = True,
                  pad_index: int | None = None):
         super().__init__()
-        self.vocab_size, self.max_len = _positive(vocab_size, "vocab_size"), _positive(max_len, "max_len")
+        self.vocab_size, self.max_len = positive_int(vocab_size, "vocab_size"), positive_int(max_len, "max_len")
         self.embedding = Embedding(vocab_size, dim, padding_idx=pad_index)
         self.positional = SinusoidalPositionalEncoding(dim, max_len)
         self.layers = nn.ModuleList(
             DecoderLayer(dim, num_heads, hidden_dim, dropout, activation=activation, norm_first=norm_first)
-            for _ in range(_positive(num_layers, "num_layers")))
+            for _ in range(positive_int(num_layers, "num_layers")))
         self.norm = LayerNorm(dim) if norm_first else None
         self.head = Linear(dim, vocab_size)
 
     def forward(self, tgt: torch.Tensor, z: torch.Tensor, z_keep: torch.Tensor | None = None) -> torch.Tensor:
         """``z_keep``: (N, S) bool, True at the source positions that may be attended to."""
-        _check_tokens(tgt, self.vocab_size, self.max_len, "tgt")
+        token_ids(tgt, self.vocab_size, self.max_len, "tgt")
         mask = _key_mask(z_keep, tgt.shape[1])
         y = self.positional(self.embedding(tgt))
         for layer in self.layers:
@@ -390,8 +386,8 @@ class Transformer(nn.Module):
                  dropout: float = 0.0, *, activation: str = "gelu", norm_first: bool = True,
                  pad_index: int | None = None):
         super().__init__()
-        _positive(vocab_size, "vocab_size")
-        _positive(dim, "dim")
+        positive_int(vocab_size, "vocab_size")
+        positive_int(dim, "dim")
         hidden_dim = 4 * dim if hidden_dim is None else hidden_dim
         if pad_index is not None and (isinstance(pad_index, bool) or not isinstance(pad_index, int)
                                       or not 0 <= pad_index < vocab_size):
@@ -408,7 +404,7 @@ class Transformer(nn.Module):
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         z, keep = self.encode(src)
-        _check_tokens(tgt, self.vocab_size, self.max_len, "tgt")
+        token_ids(tgt, self.vocab_size, self.max_len, "tgt")
         if tgt.shape[0] != src.shape[0]:
             raise ValueError(f"src and tgt must have the same batch size N, got {tuple(src.shape)} and "
                              f"{tuple(tgt.shape)}")
@@ -422,16 +418,13 @@ class Transformer(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            _check_tokens(src, self.vocab_size, self.max_len, "src")
-            _check_tokens(tgt, self.vocab_size, self.max_len, "tgt")
+            token_ids(src, self.vocab_size, self.max_len, "src")
+            token_ids(tgt, self.vocab_size, self.max_len, "tgt")
             enc, dec = self.encoder, self.decoder
             keep = enc.keep(src)
             maps = {"encoder": [], "decoder": [], "cross": []}
-            x = enc.positional(enc.embedding(src))
-            for layer in enc.layers:
-                x, a = layer.self_attention(x, _key_mask(keep, src.shape[1]), need_weights=True)
-                x = layer.feed_forward(x)
-                maps["encoder"].append(a)
+            x, maps["encoder"] = layer_attention_maps(enc.layers, enc.positional(enc.embedding(src)),
+                                                      _key_mask(keep, src.shape[1]))
             z = x if enc.norm is None else enc.norm(x)
             y = dec.positional(dec.embedding(tgt))
             for layer in dec.layers:
@@ -456,7 +449,7 @@ class TeacherForcing(nn.Module):
         super().__init__()
         if not isinstance(model, Transformer):
             raise TypeError(f"model must be a Transformer, got {type(model).__name__}")
-        self.model, self.source_length = model, _positive(source_length, "source_length")
+        self.model, self.source_length = model, positive_int(source_length, "source_length")
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         if not isinstance(pairs, torch.Tensor) or pairs.dim() != 2 or pairs.shape[1] <= self.source_length:
@@ -502,7 +495,7 @@ def greedy_decode(model: Transformer, src: torch.Tensor, *, start_index: int, en
     for name, value in (("start_index", start_index), ("end_index", end_index)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < model.vocab_size:
             raise ValueError(f"{name} must be an int in [0, vocab_size={model.vocab_size}), got {value!r}")
-    _positive(max_len, "max_len")
+    positive_int(max_len, "max_len")
     if max_len >= model.max_len:
         raise ValueError(f"max_len must be < the model's max_len={model.max_len} (the start token takes one "
                          f"position), got {max_len}")
@@ -533,9 +526,9 @@ def block_parameter_count(kind: str, dim: int, hidden_dim: int | None = None) ->
     * ``"feed_forward"``: LN 2D, fc D·H + H, fc H·D + D → 2DH + H + 3D;
     * ``"self_attention"`` or ``"cross_attention"``: LN 2D, W^Q, W^K, W^V, W^O 4D² and
       their biases 4D → 4D² + 6D."""
-    _positive(dim, "dim")
+    positive_int(dim, "dim")
     if kind == "feed_forward":
-        _positive(hidden_dim, "hidden_dim")
+        positive_int(hidden_dim, "hidden_dim")
         return 2 * dim * hidden_dim + hidden_dim + 3 * dim
     if kind in ("self_attention", "cross_attention"):
         return 4 * dim * dim + 6 * dim
@@ -548,11 +541,11 @@ def parameter_count(vocab_size: int, dim: int, hidden_dim: int, num_encoder_laye
     (self-attention + feed-forward), the decoder layers (+ cross-attention), the two
     final LayerNorms 4D if pre-norm, and the output layer DV + V. The sinusoidal
     positional encoding has none."""
-    _positive(vocab_size, "vocab_size")
+    positive_int(vocab_size, "vocab_size")
     ffw = block_parameter_count("feed_forward", dim, hidden_dim)
     att = block_parameter_count("self_attention", dim)
-    return (2 * vocab_size * dim + _positive(num_encoder_layers, "num_encoder_layers") * (att + ffw)
-            + _positive(num_decoder_layers, "num_decoder_layers") * (2 * att + ffw)
+    return (2 * vocab_size * dim + positive_int(num_encoder_layers, "num_encoder_layers") * (att + ffw)
+            + positive_int(num_decoder_layers, "num_decoder_layers") * (2 * att + ffw)
             + (4 * dim if norm_first else 0) + dim * vocab_size + vocab_size)
 
 

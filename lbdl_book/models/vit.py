@@ -39,8 +39,10 @@ from numbers import Real
 import torch
 from torch import nn
 
+from lbdl_book._checks import positive_int
 from lbdl_book import diagrams
-from lbdl_book.models.transformer import BLOCK_LABELS, EncoderLayer, FeedForwardBlock, SelfAttentionBlock
+from lbdl_book.models.transformer import (BLOCK_LABELS, EncoderLayer, FeedForwardBlock, SelfAttentionBlock,
+                                          layer_attention_maps)
 from lbdl_book.nn.activations import GELU
 from lbdl_book.nn.conv import Conv2d
 from lbdl_book.nn.linear import Linear
@@ -57,17 +59,11 @@ INIT_STD = 0.02          # standard deviation of the initial positional encoding
 
 # --- argument checks -------------------------------------------------------------------
 
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
 def _size_pair(size, name: str) -> tuple[int, int]:
     """An int s, or a pair (H, W) of ints, as (H, W)."""
     if isinstance(size, (tuple, list)) and len(size) == 2:
-        return _positive(size[0], name), _positive(size[1], name)
-    _positive(size, name)
+        return positive_int(size[0], name), positive_int(size[1], name)
+    positive_int(size, name)
     return size, size
 
 
@@ -91,7 +87,7 @@ def num_patches(image_size, patch_size: int) -> int:
     """M = (H/P)·(W/P), the number of P × P patches of an H × W image (``image_size``: an
     int for a square image, or (H, W)); H and W must be multiples of P."""
     h, w = _size_pair(image_size, "image_size")
-    _positive(patch_size, "patch_size")
+    positive_int(patch_size, "patch_size")
     if h % patch_size or w % patch_size:
         raise ValueError(f"image_size must be a multiple of patch_size={patch_size} in both directions, "
                          f"got {image_size!r}")
@@ -102,7 +98,7 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     """(N, C, H, W) → (N, M, C·P²): the P × P patches in row-major order of the grid,
     each flattened channel by channel, then row by row (the layout of a Conv2d kernel
     (C, P, P), so that :func:`as_conv2d` is a reshape). Needs H, W multiples of P."""
-    _positive(patch_size, "patch_size")
+    positive_int(patch_size, "patch_size")
     _check_images(images, patch_size)
     p = patch_size
     x = images.unflatten(2, (-1, p)).unflatten(4, (-1, p))    # (N, C, H/P, P, W/P, P)
@@ -113,7 +109,7 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
 def unpatchify(patches: torch.Tensor, patch_size: int, image_size, in_channels: int) -> torch.Tensor:
     """The inverse of :func:`patchify`: (N, M, C·P²) → (N, C, H, W)."""
     h, w = _size_pair(image_size, "image_size")
-    m, c, p = num_patches((h, w), patch_size), _positive(in_channels, "in_channels"), patch_size
+    m, c, p = num_patches((h, w), patch_size), positive_int(in_channels, "in_channels"), patch_size
     if not isinstance(patches, torch.Tensor):
         raise TypeError(f"patches must be a torch.Tensor, got {type(patches).__name__}")
     if patches.dim() != 3 or patches.shape[1:] != (m, c * p * p):
@@ -127,7 +123,7 @@ class Patchify(nn.Module):
 
     def __init__(self, patch_size: int):
         super().__init__()
-        self.patch_size = _positive(patch_size, "patch_size")
+        self.patch_size = positive_int(patch_size, "patch_size")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return patchify(images, self.patch_size)
@@ -142,7 +138,7 @@ class ClassToken(nn.Module):
 
     def __init__(self, dim: int):
         super().__init__()
-        self.dim = _positive(dim, "dim")
+        self.dim = positive_int(dim, "dim")
         self.weight = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -178,7 +174,7 @@ def as_conv2d(linear: Linear, in_channels: int, patch_size: int) -> Conv2d:
     ``conv(images).flatten(2).transpose(1, 2)`` equals ``linear(patchify(images, P))``."""
     if not isinstance(linear, (Linear, nn.Linear)):
         raise TypeError(f"linear must be a Linear layer, got {type(linear).__name__}")
-    c, p = _positive(in_channels, "in_channels"), _positive(patch_size, "patch_size")
+    c, p = positive_int(in_channels, "in_channels"), positive_int(patch_size, "patch_size")
     if linear.in_features != c * p * p:
         raise ValueError(f"linear must have in_features = C·P² = {c * p * p}, got {linear.in_features}")
     conv = Conv2d(c, linear.out_features, p, stride=p, bias=linear.bias is not None,
@@ -214,13 +210,13 @@ class ViT(nn.Module):
                  readout_dim: int | None = None):
         super().__init__()
         self.image_size = _size_pair(image_size, "image_size")
-        self.patch_size = _positive(patch_size, "patch_size")
+        self.patch_size = positive_int(patch_size, "patch_size")
         self.num_patches = num_patches(self.image_size, patch_size)
-        self.in_channels = _positive(in_channels, "in_channels")
-        self.num_classes = _positive(num_classes, "num_classes")
-        self.dim = _positive(dim, "dim")
-        self.num_layers = _positive(num_layers, "num_layers")
-        _positive(mlp_dim, "mlp_dim")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.num_classes = positive_int(num_classes, "num_classes")
+        self.dim = positive_int(dim, "dim")
+        self.num_layers = positive_int(num_layers, "num_layers")
+        positive_int(mlp_dim, "mlp_dim")
         if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         if readout not in READOUTS:
@@ -237,7 +233,7 @@ class ViT(nn.Module):
         if readout == "linear":
             self.head = Linear(dim, num_classes)
         else:
-            h = dim if readout_dim is None else _positive(readout_dim, "readout_dim")
+            h = dim if readout_dim is None else positive_int(readout_dim, "readout_dim")
             self.head = nn.Sequential(Linear(dim, h), GELU(), Linear(h, h), GELU(), Linear(h, num_classes))
         nn.init.normal_(self.positional.weight, std=INIT_STD)
 
@@ -267,11 +263,7 @@ class ViT(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            maps, h = [], self.embed(images)
-            for layer in self.layers:
-                h, weights = layer.self_attention(h, need_weights=True)
-                h = layer.feed_forward(h)
-                maps.append(weights)
+            _, maps = layer_attention_maps(self.layers, self.embed(images))
         finally:
             self.train(was_training)
         return maps
@@ -310,13 +302,13 @@ def parameter_count(image_size, patch_size: int, in_channels: int, num_classes: 
     m = num_patches(image_size, patch_size)
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes), ("dim", dim),
                         ("num_layers", num_layers), ("mlp_dim", mlp_dim)):
-        _positive(value, name)
+        positive_int(value, name)
     d, h, c = dim, mlp_dim, num_classes
     layer = (4 * d * d + 6 * d) + (2 * d * h + h + 3 * d)
     if readout == "linear":
         head = d * c + c
     elif readout == "mlp":
-        r = d if readout_dim is None else _positive(readout_dim, "readout_dim")
+        r = d if readout_dim is None else positive_int(readout_dim, "readout_dim")
         head = (d * r + r) + (r * r + r) + (r * c + c)
     else:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
