@@ -43,7 +43,8 @@ from lbdl_book.nn.embedding import Embedding
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
-from lbdl_book.models.transformer import BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock, layer_attention_maps
+from lbdl_book.models.transformer import (BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock, block_parameter_count,
+                                          layer_attention_maps, parameter_breakdown_of)
 
 __all__ = ["GPT", "GPT2_SMALL", "GPTLayer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
            "parameter_breakdown", "parameter_count"]
@@ -170,7 +171,7 @@ def parameter_count(vocab_size: int, context: int, dim: int, num_layers: int, hi
     for name, value in (("vocab_size", vocab_size), ("context", context), ("dim", dim), ("num_layers", num_layers)):
         positive_int(value, name)
     h = 4 * dim if hidden_dim is None else positive_int(hidden_dim, "hidden_dim")
-    layer = (4 * dim * dim + 6 * dim) + (2 * dim * h + h + 3 * dim)
+    layer = block_parameter_count("self_attention", dim) + block_parameter_count("feed_forward", dim, h)
     return vocab_size * dim + context * dim + num_layers * layer + 2 * dim + (0 if tie_embeddings else vocab_size * dim)
 
 
@@ -181,25 +182,14 @@ def parameter_breakdown(model: GPT) -> dict[str, int]:
     LayerNorm) and ``"head"`` (0 when tied). The values sum to the model's total."""
     if not isinstance(model, GPT):
         raise TypeError(f"model must be a GPT, got {type(model).__name__}")
-    seen: set[int] = set()
-
-    def count(*modules: nn.Module) -> int:
-        total = 0
-        for module in modules:
-            for p in module.parameters():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    total += p.numel()
-        return total
-
-    return {
-        "embedding": count(model.embedding),
-        "positional": count(model.positional),
-        "attention": count(*(layer.self_attention for layer in model.layers)),
-        "feed_forward": count(*(layer.feed_forward for layer in model.layers)),
-        "norm": count(model.norm),
-        "head": count(model.head),
-    }
+    return parameter_breakdown_of({
+        "embedding": [model.embedding],
+        "positional": [model.positional],
+        "attention": [layer.self_attention for layer in model.layers],
+        "feed_forward": [layer.feed_forward for layer in model.layers],
+        "norm": [model.norm],
+        "head": [model.head],
+    })
 
 
 def _check_prompt(prompt_ids, vocab_size: int) -> torch.Tensor:

@@ -65,7 +65,7 @@ __all__ = [
     "ACTIVATIONS", "BLOCK_LABELS", "CrossAttentionBlock", "Decoder", "DecoderLayer", "Encoder",
     "EncoderLayer", "FeedForwardBlock", "SelfAttentionBlock", "TeacherForcing", "Transformer",
     "block_parameter_count", "block_stack", "decoder_stack", "draw_stacks", "encoder_stack", "greedy_decode",
-    "layer_attention_maps", "parameter_count", "sequence_cross_entropy"
+    "layer_attention_maps", "parameter_breakdown_of", "parameter_count", "sequence_cross_entropy"
 ]
 
 ACTIVATIONS = {"gelu": GELU, "relu": ReLU}
@@ -533,6 +533,22 @@ def block_parameter_count(kind: str, dim: int, hidden_dim: int | None = None) ->
     if kind in ("self_attention", "cross_attention"):
         return 4 * dim * dim + 6 * dim
     raise ValueError(f"kind must be 'feed_forward', 'self_attention' or 'cross_attention', got {kind!r}")
+
+
+def parameter_breakdown_of(parts: dict[str, list[nn.Module]]) -> dict[str, int]:
+    """Parameters of each named group of modules, counting every Parameter once: one
+    shared between groups (e.g. a head tied to the token embedding) goes to the first
+    group that holds it, so the values sum to the model's total."""
+    seen: set[int] = set()
+    counts = {}
+    for name, modules in parts.items():
+        counts[name] = 0
+        for module in modules:
+            for p in module.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    counts[name] += p.numel()
+    return counts
 
 
 def parameter_count(vocab_size: int, dim: int, hidden_dim: int, num_encoder_layers: int,

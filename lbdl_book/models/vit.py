@@ -42,7 +42,7 @@ from torch import nn
 from lbdl_book._checks import positive_int
 from lbdl_book import diagrams
 from lbdl_book.models.transformer import (BLOCK_LABELS, EncoderLayer, FeedForwardBlock, SelfAttentionBlock,
-                                          layer_attention_maps)
+                                          block_parameter_count, layer_attention_maps, parameter_breakdown_of)
 from lbdl_book.nn.activations import GELU
 from lbdl_book.nn.conv import Conv2d
 from lbdl_book.nn.linear import Linear
@@ -304,7 +304,7 @@ def parameter_count(image_size, patch_size: int, in_channels: int, num_classes: 
                         ("num_layers", num_layers), ("mlp_dim", mlp_dim)):
         positive_int(value, name)
     d, h, c = dim, mlp_dim, num_classes
-    layer = (4 * d * d + 6 * d) + (2 * d * h + h + 3 * d)
+    layer = block_parameter_count("self_attention", d) + block_parameter_count("feed_forward", d, h)
     if readout == "linear":
         head = d * c + c
     elif readout == "mlp":
@@ -323,18 +323,15 @@ def parameter_breakdown(model: ViT) -> dict[str, int]:
     if not isinstance(model, ViT):
         raise TypeError(f"model must be a ViT, got {type(model).__name__}")
 
-    def count(*modules: nn.Module) -> int:
-        return sum(p.numel() for module in modules for p in module.parameters())
-
-    return {
-        "patch_embedding": count(model.patch_embedding),
-        "class_token": count(model.class_token),
-        "positional": count(model.positional),
-        "attention": count(*(layer.self_attention for layer in model.layers)),
-        "feed_forward": count(*(layer.feed_forward for layer in model.layers)),
-        "norm": count(model.norm),
-        "head": count(model.head),
-    }
+    return parameter_breakdown_of({
+        "patch_embedding": [model.patch_embedding],
+        "class_token": [model.class_token],
+        "positional": [model.positional],
+        "attention": [layer.self_attention for layer in model.layers],
+        "feed_forward": [layer.feed_forward for layer in model.layers],
+        "norm": [model.norm],
+        "head": [model.head],
+    })
 
 
 # --- Figure 5.9 ------------------------------------------------------------------------
