@@ -25,3 +25,14 @@ def one_thread_per_worker():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure a test leaves open, so that tests which check for
+    open figures (tests/test_widgets.py) do not depend on which test ran before them
+    in the same worker."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
