@@ -4,7 +4,7 @@ Learning* (F. Fleuret). Each module implements one topic of the book; the notebo
 
 from . import (autoregressive, backprop, compute, data, diagrams, losses, models, nn, optim, plot, scale, schedules,
                tensors, tokenizer, train, widgets)
-from .config import device, lang, pick, profile, seed_everything
+from .config import apply_thread_policy, device, lang, pick, profile, seed_everything
 from .i18n import t
 from .source import show_source
 from .train import fit
@@ -19,6 +19,7 @@ __all__ = [
 ]
 
 plot.use_style()
+apply_thread_policy()
 
 
 def environment() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
@@ -44,6 +44,48 @@ def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device
     finally:
         torch.set_num_threads(previous_threads)
     return statistics.median(times)
+
+
+def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int = 7, warmup: int = 1,
+                  device=None, threads: int | None = None) -> dict[str, float]:
+    """Median wall-clock time in seconds of each of several ``variants`` (name → function).
+
+    The variants are timed in interleaved rounds: every round calls each of them once,
+    in an order that rotates from round to round. A load that comes and goes on a busy
+    machine then slows all of them alike, and the ratio of two medians stays steady where
+    separate timings (all of A, then all of B) would credit one variant with the other's
+    quiet moment. Every comparison of speeds in the book goes through this function.
+    ``threads`` as in :func:`timeit`."""
+    if not isinstance(variants, Mapping) or not variants:
+        raise TypeError(f"variants must be a non-empty mapping of names to functions, got {variants!r}")
+    for name, fn in variants.items():
+        if not callable(fn):
+            raise TypeError(f"variant {name!r} must be callable, got {type(fn).__name__}")
+    positive_int(repeat, "repeat")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    if threads is not None:
+        positive_int(threads, "threads")
+    device = torch.device(device) if device is not None else default_device()
+    names = list(variants)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads or previous_threads)
+    try:
+        for _ in range(warmup):
+            for name in names:
+                variants[name]()
+        for round_ in range(repeat):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                synchronize(device)
+                start = time.perf_counter()
+                variants[name]()
+                synchronize(device)
+                times[name].append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def batch_timings(dim: int, batch_sizes: Sequence[int], *, device=None, repeat: int = 7,

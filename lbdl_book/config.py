@@ -6,9 +6,11 @@
 * ``seed_everything()``: one call that makes a demo repeatable.
 * ``lang()``: ``"en"`` or ``"zh"``, the language of figure labels and printed text.
 * ``show_progress()``: whether training loops draw progress bars.
+* ``threads()``: how many CPU threads PyTorch uses, set once for every page when
+  ``lbdl_book`` is imported (the one thread policy of the book).
 
 Each choice can be forced with an environment variable: ``LBDL_DEVICE``,
-``LBDL_PROFILE``, ``LBDL_LANG`` and ``LBDL_PROGRESS``.
+``LBDL_PROFILE``, ``LBDL_LANG``, ``LBDL_PROGRESS`` and ``LBDL_THREADS``.
 """
 
 from __future__ import annotations
@@ -64,8 +66,10 @@ def pick(*, cpu, gpu):
     return gpu if profile() == "gpu" else cpu
 
 
-def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy and PyTorch (all devices) so a demo gives the same numbers."""
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) so a demo gives the same numbers.
+
+    Returns nothing, so that a page's first cell leaves no stray output."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
@@ -73,7 +77,6 @@ def seed_everything(seed: int = 0) -> int:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    return seed
 
 
 def lang() -> str:
@@ -94,3 +97,29 @@ def show_progress() -> bool:
     """Progress bars on, unless ``LBDL_PROGRESS=0`` (set by the book build and the
     notebook tests, where a frozen bar would only clutter the saved output)."""
     return _env_choice("LBDL_PROGRESS", ("0", "1")) != "0"
+
+
+def threads() -> int:
+    """The number of CPU threads PyTorch should use: ``LBDL_THREADS`` if set, else all
+    the cores PyTorch sees by default.
+
+    The notebook runner (``tools/execute.py``) runs several pages at once and sets
+    ``LBDL_THREADS`` so that their threads together match the cores: more threads than
+    cores make OpenMP threads wait for each other and small tensor operations run
+    several times slower. A reader running one page alone gets every core.
+    """
+    value = os.environ.get("LBDL_THREADS", "").strip()
+    if not value:
+        return torch.get_num_threads()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"LBDL_THREADS must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def apply_thread_policy() -> int:
+    """Set PyTorch's intra-op thread count to :func:`threads` and return it (called once
+    when ``lbdl_book`` is imported; pages never set threads themselves)."""
+    count = threads()
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    return count

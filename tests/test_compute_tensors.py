@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from lbdl_book.compute import arithmetic_intensity, batch_timings, product_error, timeit, transfer_and_compute
+from lbdl_book.compute import (arithmetic_intensity, batch_timings, compare_times, product_error, timeit,
+                                transfer_and_compute)
 from lbdl_book.tensors import describe, shares_storage, storage_index
 
 
@@ -23,6 +24,26 @@ def test_timeit_runs_with_the_requested_threads_and_restores_them():
     wanted = before + 1       # differs from the current setting, so the test sees the switch
     timeit(lambda: seen.append(torch.get_num_threads()), repeat=2, device="cpu", threads=wanted)
     assert seen == [wanted] * 3 and torch.get_num_threads() == before
+
+
+def test_compare_times_interleaves_the_variants_and_rotates_their_order():
+    calls = []
+    medians = compare_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b"),
+                             "c": lambda: calls.append("c")}, repeat=3, warmup=1, device="cpu")
+    assert set(medians) == {"a", "b", "c"} and all(0 <= m < 1 for m in medians.values())
+    # one warm-up round, then rounds that start with a, b, c in turn
+    assert "".join(calls) == "abc" + "abc" + "bca" + "cab"
+
+
+def test_compare_times_validates():
+    with pytest.raises(TypeError, match="mapping"):
+        compare_times({})
+    with pytest.raises(TypeError, match="'x' must be callable"):
+        compare_times({"x": 3})
+    with pytest.raises(ValueError, match="repeat"):
+        compare_times({"x": lambda: None}, repeat=0)
+    with pytest.raises(ValueError, match="warmup"):
+        compare_times({"x": lambda: None}, warmup=-1)
 
 
 def test_batch_timings_shapes_and_per_sample_costs():

@@ -43,6 +43,7 @@ def test_seed_everything_repeats_every_generator():
         return np.random.rand(), torch.rand(3)
     (a, x), (b, y) = draw(), draw()
     assert a == b and torch.equal(x, y)
+    assert lbdl.seed_everything(0) is None      # no stray output at the top of a page
     with pytest.raises(TypeError):
         lbdl.seed_everything(1.5)
     with pytest.raises(ValueError):
@@ -84,3 +85,18 @@ def test_environment_reports_the_choices(monkeypatch):
     assert env["language"] == "zh" and env["torch"] == torch.__version__
     assert set(env) >= {"device", "profile", "lbdl_book"}
     assert os.environ["LBDL_LANG"] == "zh"
+
+
+def test_thread_policy_reads_lbdl_threads(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("LBDL_THREADS", "1")
+        assert config.threads() == 1 and config.apply_thread_policy() == 1 and torch.get_num_threads() == 1
+        monkeypatch.delenv("LBDL_THREADS")
+        assert config.threads() == torch.get_num_threads()
+        for bad in ("0", "-2", "two", "1.5"):
+            monkeypatch.setenv("LBDL_THREADS", bad)
+            with pytest.raises(ValueError, match="LBDL_THREADS"):
+                config.threads()
+    finally:
+        torch.set_num_threads(before)
