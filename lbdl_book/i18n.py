@@ -16,18 +16,30 @@ from . import strings as _strings
 from .config import lang
 
 
-def _load_catalogue() -> dict[str, tuple[str, str]]:
+def _load_catalogue() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """All entries, and the module that defines each key."""
     catalogue: dict[str, tuple[str, str]] = {}
+    origin: dict[str, str] = {}
     for module in sorted(m.name for m in pkgutil.iter_modules(_strings.__path__)):
-        entries = importlib.import_module(f"{_strings.__name__}.{module}").STRINGS
+        name = f"{_strings.__name__}.{module}"
+        entries = importlib.import_module(name).STRINGS
         clashes = catalogue.keys() & entries.keys()
         if clashes:
             raise RuntimeError(f"lbdl_book/strings/{module}.py redefines {sorted(clashes)}")
         catalogue.update(entries)
-    return catalogue
+        origin.update(dict.fromkeys(entries, name))
+    return catalogue, origin
 
 
-STRINGS: dict[str, tuple[str, str]] = _load_catalogue()
+STRINGS, _ORIGIN = _load_catalogue()
+_used_catalogues: set[str] = set()
+
+
+def catalogues_used() -> set[str]:
+    """The modules of ``lbdl_book/strings`` whose entries :func:`t` has returned in this
+    process: what a page's printed text depends on (``tools/execute.py`` re-executes a
+    page when one of these changes, and not for the others)."""
+    return set(_used_catalogues)
 
 
 def t(key: str, **values) -> str:
@@ -36,7 +48,8 @@ def t(key: str, **values) -> str:
     if not isinstance(key, str):
         raise TypeError(f"key must be a str, got {type(key).__name__}")
     if key not in STRINGS:
-        raise ValueError(f"no string {key!r} in lbdl_book.i18n.STRINGS")
+        raise ValueError(f"key must name an entry of lbdl_book.i18n.STRINGS: no string {key!r}")
+    _used_catalogues.add(_ORIGIN[key])
     text = STRINGS[key][0 if lang() == "en" else 1]
     try:
         return text.format(**values)

@@ -46,7 +46,8 @@ def test_an_edited_english_page_marks_its_translation_behind(book_copy):
 def test_every_notebook_page_has_a_check_key_points_and_exercises():
     import notebooks
     for lang in ("en", "zh"):
-        for path in notebooks.notebooks(lang):
+        for page in notebooks.notebooks(lang):
+            path = notebooks.BOOK / lang / page
             text = path.read_text(encoding="utf-8")
             name = path.relative_to(parity.BOOK)
             assert "assert " in text, f"{name} asserts nothing"
