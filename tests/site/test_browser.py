@@ -2,50 +2,13 @@
 site's own MathJax, interactive figures that respond without a kernel, the language
 switch landing on the same section, and Chinese search.
 
-Needs Chromium and its driver (`make browser` installs them on Debian)."""
-
-import shutil
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+Needs Chromium and its driver (`make browser` installs them on Debian); the fixtures are in
+conftest.py, the check of the Chinese glyphs on screen in test_fonts.py."""
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("headless Chromium and chromedriver are needed: run `make browser`")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def wait(browser, condition, seconds=30):
@@ -91,16 +54,3 @@ def test_chinese_search_finds_the_section(browser, base_url):
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a"))
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")]
     assert any("ch01/basis-function-regression.html" in link for link in links), links
-
-
-def test_chinese_pages_render_with_the_shipped_font(browser, base_url):
-    browser.get(f"{base_url}/zh/ch01/under-and-overfitting.html")
-    loaded = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "document.fonts.ready.then(() => done([...document.fonts]"
-        ".filter(f => f.family.includes('LBDL Noto Sans SC') && f.status === 'loaded').length));")
-    assert loaded >= 1
-    covered = browser.execute_script(
-        "return document.fonts.check('16px \"LBDL Noto Sans SC\"', arguments[0]);",
-        browser.find_element(By.TAG_NAME, "h1").text)
-    assert covered
