@@ -6,15 +6,14 @@ Tolerances. The reference is ``torch.nn.TransformerEncoder`` (pre-norm layers, G
 causal mask, a final LayerNorm) between an embedding and a tied output layer, loaded with
 our weights. Both compute the same function with differently ordered sums (PyTorch fuses
 the attention into scaled_dot_product_attention and the input projections into one
-addmm), so they agree up to rounding. In float64 (unit roundoff 1.1e-16) the logits and
-gradients, of size at most ~10 here, differ by a few hundred roundoffs at most after a
-handful of layers: atol = rtol = 1e-10 leaves a wide margin and still catches any real
-difference (a missing mask, a transposed weight or a misplaced norm changes values by
-O(0.1) or more). In float32 (6e-8) the same reasoning gives ~1e-6: atol = rtol = 2e-5.
+addmm), so they agree up to rounding: `_bounds.chain`, 2 · stages · γ_n · max|reference|,
+with the stages and the longest sum n read off the reference's layers
+(`_bounds.chain_sizes`); a gradient goes through them twice, plus the loss. A missing
+mask, a transposed weight or a misplaced norm changes values by O(0.1) or more.
+Statistical checks of the initialisation allow 5 standard errors.
 """
 
 import math
-import re
 
 import pytest
 import torch
@@ -22,13 +21,14 @@ import torch.nn.functional as F
 from torch import nn
 
 import lbdl_book.nn
+from _bounds import assert_within, chain, chain_sizes, gamma
+from twins import reference_for, torch_name
 from lbdl_book import diagrams
 from lbdl_book.data.corpus import corpus, paragraphs, split
 from lbdl_book.models.gpt import (GPT, GPT2_SMALL, GPTLayer, generate, gpt2_small, gpt_stack,
                                   next_token_distribution, parameter_breakdown, parameter_count)
 from lbdl_book.nn.attention import MultiHeadAttention
 
-TOL = {torch.float64: {"atol": 1e-10, "rtol": 1e-10}, torch.float32: {"atol": 2e-5, "rtol": 2e-5}}
 
 
 def tokens(n, length, vocab, seed=0):
@@ -91,52 +91,14 @@ def test_gpt2_small_has_exactly_124_439_808_parameters():
 
 # --- the same network from torch.nn ------------------------------------------------------
 
-class TorchGPT(nn.Module):
-    """Figure 5.8 from torch.nn: embedding + positions, TransformerEncoder (pre-norm, GELU,
-    causal mask, final LayerNorm), tied output layer without bias."""
-
-    def __init__(self, vocab, context, dim, heads, layers, hidden):
-        super().__init__()
-        self.wte = nn.Embedding(vocab, dim)
-        self.wpe = nn.Parameter(torch.zeros(context, dim))
-        layer = nn.TransformerEncoderLayer(dim, heads, hidden, dropout=0.0, activation="gelu", batch_first=True,
-                                           norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(dim), enable_nested_tensor=False)
-        self.head = nn.Linear(dim, vocab, bias=False)
-        self.head.weight = self.wte.weight
-
-    def forward(self, x):
-        h = self.wte(x) + self.wpe[: x.shape[1]]
-        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1], dtype=h.dtype)
-        return self.head(self.encoder(h, mask=mask, is_causal=True))
+# TorchGPT, torch_name and reference_for live in tests/twins.py (the benchmark uses them too).
 
 
-def torch_name(name: str) -> str:
-    """Our parameter name → the reference's."""
-    renames = [(r"^embedding\.weight$", "wte.weight"), (r"^positional\.weight$", "wpe"),
-               (r"^layers\.(\d+)\.self_attention\.attention\.", r"encoder.layers.\1.self_attn."),
-               (r"^layers\.(\d+)\.self_attention\.norm\.", r"encoder.layers.\1.norm1."),
-               (r"^layers\.(\d+)\.feed_forward\.norm\.", r"encoder.layers.\1.norm2."),
-               (r"^layers\.(\d+)\.feed_forward\.(linear[12])\.", r"encoder.layers.\1.\2."),
-               (r"^norm\.", "encoder.norm."), (r"^head\.weight$", "head.weight")]
-    for pattern, replacement in renames:
-        if re.search(pattern, name):
-            return re.sub(pattern, replacement, name)
-    raise KeyError(name)
-
-
-def reference_for(model: GPT, dtype) -> TorchGPT:
-    reference = TorchGPT(model.vocab_size, model.context, model.dim, model.num_heads, model.num_layers,
-                         model.hidden_dim).to(dtype)
-    state = {torch_name(k): v for k, v in model.state_dict().items()}
-    reference.load_state_dict(state)
-    return reference
-
-
+@pytest.mark.parametrize("fused", [False, True], ids=["book", "fused"])   # the book's computations, and the fast path
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize(("heads", "layers", "n", "length"), [(2, 2, 3, 12), (4, 1, 2, 7), (1, 3, 1, 1)])
-def test_equals_torch_transformer_encoder_values_and_gradients(dtype, heads, layers, n, length):
-    model = small(seed=heads + layers, num_heads=heads, num_layers=layers).to(dtype)
+def test_equals_torch_transformer_encoder_values_and_gradients(dtype, heads, layers, n, length, fused):
+    model = small(seed=heads + layers, num_heads=heads, num_layers=layers, fused=fused).to(dtype)
     with torch.no_grad():                    # non-zero biases and norms, so that every parameter matters
         for name, p in model.named_parameters():
             if "bias" in name or "norm" in name:
@@ -144,13 +106,15 @@ def test_equals_torch_transformer_encoder_values_and_gradients(dtype, heads, lay
     reference = reference_for(model, dtype)
     x = tokens(n, length, 11, seed=layers)
     target = tokens(n, length, 11, seed=layers + 1)
+    stages, terms = chain_sizes(reference, x)
     ours, theirs = model(x), reference(x)
-    torch.testing.assert_close(ours, theirs, **TOL[dtype])
+    assert_within(ours, theirs, chain(theirs, stages=stages, terms=terms))
     F.cross_entropy(ours.flatten(0, 1), target.flatten()).backward()
     F.cross_entropy(theirs.flatten(0, 1), target.flatten()).backward()
     reference_params = dict(reference.named_parameters())
     for name, p in model.named_parameters():
-        torch.testing.assert_close(p.grad, reference_params[torch_name(name)].grad, **TOL[dtype])
+        expected = reference_params[torch_name(name)].grad
+        assert_within(p.grad, expected, chain(expected, stages=2 * stages + 1, terms=terms), msg=name)
 
 
 def test_built_from_lbdl_book_nn():
@@ -174,12 +138,14 @@ def test_logits_up_to_t_ignore_the_tokens_after_t(position):
     y[:, position + 1:] = (x[:, position + 1:] + 1 + tokens(4, 11 - position, 10, seed=99)) % 11   # all differ
     with torch.no_grad():
         a, b = model(x), model(y)
+    stages, terms = chain_sizes(model, x)
+    rounding = chain(a, stages=stages, terms=terms)        # what rounding alone could change
     assert torch.equal(a[:, :position + 1], b[:, :position + 1])
-    assert (a[:, position + 1:] - b[:, position + 1:]).abs().amax(dim=(0, 2)).min() > 1e-4
+    assert (a[:, position + 1:] - b[:, position + 1:]).abs().amax(dim=(0, 2)).min() > rounding
     z = x.clone()                                          # the logits at t do depend on x_t itself
     z[:, position] = (x[:, position] + 1) % 11
     with torch.no_grad():
-        assert (model(z)[:, position] - a[:, position]).abs().max() > 1e-4
+        assert (model(z)[:, position] - a[:, position]).abs().max() > rounding
 
 
 def test_attention_maps_are_causal_distributions():
@@ -189,7 +155,9 @@ def test_attention_maps_are_causal_distributions():
     assert model.training                                  # the mode is restored
     for m in maps:
         assert torch.equal(m.triu(diagonal=1), torch.zeros_like(m))
-        torch.testing.assert_close(m.sum(-1), torch.ones(m.shape[:-1]))
+        # a softmax's weights sum to 1 within γ_{2n+4} (exp, the sum, the division) + γ_n
+        n = m.shape[-1]
+        assert_within(m.sum(-1), torch.ones(m.shape[:-1]), gamma(2 * n + 4, m.dtype) + gamma(n, m.dtype))
 
 
 def test_dropout_only_in_training_mode():
@@ -226,14 +194,15 @@ def test_gpt_initialisation():
     torch.manual_seed(0)
     model = GPT(500, 64, 64, 4, 3)
     residual = 0.02 / math.sqrt(2 * 3)
-    assert abs(model.embedding.weight.std().item() - 0.02) < 0.001
-    assert abs(model.positional.weight.std().item() - 0.02) < 0.001
+
+    def near(weight, std):     # the sample std of n Gaussian draws: standard error std/√(2n); 5 of them
+        return abs(weight.std().item() - std) < 5 * std / math.sqrt(2 * weight.numel())
+
+    assert near(model.embedding.weight, 0.02) and near(model.positional.weight, 0.02)
     for layer in model.layers:
         attention, ffw = layer.self_attention.attention, layer.feed_forward
-        assert abs(attention.in_proj_weight.std().item() - 0.02) < 0.001
-        assert abs(attention.out_proj.weight.std().item() - residual) < 0.05 * residual
-        assert abs(ffw.linear1.weight.std().item() - 0.02) < 0.001
-        assert abs(ffw.linear2.weight.std().item() - residual) < 0.05 * residual
+        assert near(attention.in_proj_weight, 0.02) and near(attention.out_proj.weight, residual)
+        assert near(ffw.linear1.weight, 0.02) and near(ffw.linear2.weight, residual)
         for bias in (attention.in_proj_bias, attention.out_proj.bias, ffw.linear1.bias, ffw.linear2.bias):
             assert torch.equal(bias, torch.zeros_like(bias))
         assert torch.equal(layer.self_attention.norm.weight, torch.ones(64))
@@ -289,12 +258,17 @@ def test_generate_top_k_only_draws_among_the_k_best():
 def test_next_token_distribution(temperature):
     logits = torch.randn(5, 11, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     p = next_token_distribution(logits, temperature)
-    torch.testing.assert_close(p, torch.softmax(logits.float() / temperature, dim=-1))
+    assert torch.equal(p, torch.softmax(logits.float() / temperature, dim=-1))     # the same operations
     q = next_token_distribution(logits, temperature, top_k=3)
-    assert ((q > 0).sum(-1) == 3).all() and torch.allclose(q.sum(-1), torch.ones(5))
+    # a softmax rounds each weight by γ_{2V+4} (exp, a sum of V terms, the division): the
+    # weights sum to 1 within that and γ_V, and two softmaxes of the same 3 kept logits,
+    # one with 8 exact zeros added in, agree within twice it
+    assert ((q > 0).sum(-1) == 3).all()
+    assert_within(q.sum(-1), torch.ones(5), gamma(2 * 11 + 4, torch.float32) + gamma(11, torch.float32))
     kept = logits.topk(3, dim=-1).indices
     assert torch.equal(q.gather(1, kept) > 0, torch.ones(5, 3, dtype=torch.bool))
-    torch.testing.assert_close(q.gather(1, kept), torch.softmax(logits.gather(1, kept).float() / temperature, -1))
+    expected = torch.softmax(logits.gather(1, kept).float() / temperature, -1)
+    assert_within(q.gather(1, kept), expected, 2 * gamma(2 * 11 + 4, torch.float32) * expected)
     greedy = next_token_distribution(logits, 0)
     assert torch.equal(greedy.argmax(-1), logits.argmax(-1)) and torch.equal(greedy.sum(-1), torch.ones(5))
     entropy = [-(r * r.clamp_min(1e-30).log()).sum() for r in (next_token_distribution(logits[0], s) for s in

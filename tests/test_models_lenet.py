@@ -4,10 +4,9 @@ same network written with torch.nn, errors.
 Tolerances. The reference below is the same composition written with ``torch.nn``
 layers, run in float64 with identical weights: the two differ only in the order of the
 floating-point sums inside the convolutions (im2col + matrix product against PyTorch's
-kernels), so they agree to a few float64 roundoffs of the largest intermediate value
-(|values| < 100 here, 1.1e-16 each): atol = rtol = 1e-10 leaves a wide margin and
-still catches any real difference (a wrong stride or a transposed weight changes the
-output by O(1)).
+kernels), so they agree up to rounding: `_bounds.chain`, 2 · stages · γ_n · max|reference|
+with the stages and the longest sum n counted from the architecture below (a wrong stride
+or a transposed weight changes the output by O(1)).
 """
 
 import pytest
@@ -16,9 +15,14 @@ import torch.nn.functional as F
 from torch import nn
 
 import lbdl_book.nn
+from _bounds import assert_within, chain
 from lbdl_book.models.lenet import LeNet, layer_table, lenet_shapes
 
-TOL = {"atol": 1e-10, "rtol": 1e-10}
+# Forward: 4 sums (two convolutions, two linear layers; pooling and ReLU select, exactly);
+# backward: the softmax of the loss, then 2 sums per layer. The longest sum: conv 1's
+# weight gradient, over the batch (4) and its 24 × 24 positions.
+STAGES = {"value": 4, "gradient": 4 + 1 + 2 * 4}
+TERMS = max(32 * 5 * 5 + 1, 256 + 1, 4 * 24 * 24)
 
 
 def torch_reference(model: LeNet) -> nn.Sequential:
@@ -62,20 +66,21 @@ def test_built_from_lbdl_book_nn():
             assert type(module).__module__.startswith(lbdl_book.nn.__name__), type(module)
 
 
-def test_equals_the_same_network_written_with_torch_nn_values_and_gradients():
+@pytest.mark.parametrize("fused", [False, True], ids=["book", "fused"])   # the book's computations, and the fast path
+def test_equals_the_same_network_written_with_torch_nn_values_and_gradients(fused):
     torch.manual_seed(0)
-    model = LeNet().to(torch.float64)
+    model = LeNet(fused=fused).to(torch.float64)
     reference = torch_reference(model)
     x = torch.randn(4, 1, 28, 28, dtype=torch.float64)
     target = torch.tensor([0, 3, 7, 9])
     ours, theirs = model(x), reference(x)
-    torch.testing.assert_close(ours, theirs, **TOL)
+    assert_within(ours, theirs, chain(theirs, stages=STAGES["value"], terms=TERMS))
     F.cross_entropy(ours, target).backward()
     F.cross_entropy(theirs, target).backward()
     grads = [p.grad for p in model.parameters()]
     reference_grads = [p.grad for p in reference.parameters()]
     for g, h in zip(grads, reference_grads, strict=True):
-        torch.testing.assert_close(g, h, **TOL)
+        assert_within(g, h, chain(h, stages=STAGES["gradient"], terms=TERMS))
 
 
 def test_pooling_then_relu_equals_relu_then_pooling():

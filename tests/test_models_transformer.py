@@ -6,13 +6,12 @@ values and gradients must agree.
 
 Tolerances. Our layers are written from the equations (lbdl_book.nn) while PyTorch uses
 fused kernels (one in-projection matmul, its own softmax and layer-norm kernels), so the
-two agree up to rounding, not bit for bit. float32 has a unit roundoff of 6e-8; one
-layer sums D ≤ 64 products per output and normalises twice, and a full model chains up
-to ~10 such operations on values of order 1-5, so we allow 2e-5 absolute and relative
-(a few hundred roundoffs; a real mistake, such as a missing bias, a wrong mask or a
-norm in the wrong place, changes the outputs by 1e-2 or more). float64: 1e-10 (the
-roundoff is 1.1e-16). Gradients are sums over the N·T positions of similar terms:
-the same tolerances, with atol scaled by the largest gradient.
+two agree up to rounding, not bit for bit: `_bounds.chain`, 2 · stages · γ_n ·
+max|reference|, with the stages (linear layers, normalizations, attentions, activations)
+and the longest sum n (a fan-in, a key sequence, or the N·T positions a weight's gradient
+sums over) read off the reference's layers by `_bounds.chain_sizes`; a gradient goes
+through the stages twice, plus the loss. A real mistake, such as a missing bias, a wrong
+mask or a norm in the wrong place, changes the outputs by 1e-2 or more.
 """
 
 import math
@@ -21,6 +20,7 @@ import pytest
 import torch
 from torch import nn
 
+from _bounds import assert_within, chain, chain_sizes, gamma
 from lbdl_book import diagrams
 from lbdl_book.data.seq2seq import (DIGIT_OFFSET, END, PAD, START, VOCAB_SIZE, exact_match, seq2seq_task,
                                     to_text)
@@ -32,7 +32,6 @@ from lbdl_book.nn.embedding import Embedding
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 
-TOL = {torch.float32: 2e-5, torch.float64: 1e-10}
 
 
 def generator(seed=0):
@@ -43,9 +42,10 @@ def count(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def assert_close(ours, theirs, dtype, scale=1.0):
-    tol = TOL[dtype]
-    torch.testing.assert_close(ours, theirs, atol=tol * scale, rtol=tol)
+def assert_close(ours, theirs, sizes, gradient=False):
+    """ours within `_bounds.chain` of theirs; ``sizes`` = (stages, terms) of the forward pass."""
+    stages, terms = sizes
+    assert_within(ours, theirs, chain(theirs, stages=2 * stages + 1 if gradient else stages, terms=terms))
 
 
 def randomise_norms(module, g):
@@ -137,12 +137,13 @@ def test_encoder_layer_matches_torch(dtype, norm_first, activation, n, t, dim, h
     upstream = torch.randn(n, t, dim, generator=g, dtype=dtype)
 
     xr, xo = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    sizes = chain_sizes(reference, x, src_key_padding_mask=padding)
     yr = reference(xr, src_key_padding_mask=padding)
     yo = ours(xo, (~padding)[:, None, :].expand(n, t, t))
-    assert_close(yo, yr, dtype)
+    assert_close(yo, yr, sizes)
     (yr * upstream).sum().backward()
     (yo * upstream).sum().backward()
-    assert_close(xo.grad, xr.grad, dtype)
+    assert_close(xo.grad, xr.grad, sizes, gradient=True)
     theirs = grads(reference)
     for key_theirs, key_ours in [("self_attn.in_proj_weight", "self_attention.attention.in_proj_weight"),
                                  ("self_attn.out_proj.bias", "self_attention.attention.out_proj.bias"),
@@ -151,7 +152,7 @@ def test_encoder_layer_matches_torch(dtype, norm_first, activation, n, t, dim, h
                                  ("norm1.weight", "self_attention.norm.weight"),
                                  ("norm2.bias", "feed_forward.norm.bias")]:
         g_theirs = theirs[key_theirs]
-        assert_close(grads(ours)[key_ours], g_theirs, dtype, scale=max(1.0, g_theirs.abs().max().item()))
+        assert_close(grads(ours)[key_ours], g_theirs, sizes, gradient=True)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -171,29 +172,30 @@ def test_decoder_layer_matches_torch(dtype, norm_first):
     causal = nn.Transformer.generate_square_subsequent_mask(t, dtype=dtype)        # −inf above the diagonal
     yr_in, zr = y.clone().requires_grad_(True), z.clone().requires_grad_(True)
     yo_in, zo = y.clone().requires_grad_(True), z.clone().requires_grad_(True)
+    sizes = chain_sizes(reference, y, z, tgt_mask=causal, memory_key_padding_mask=padding, tgt_is_causal=True)
     out_r = reference(yr_in, zr, tgt_mask=causal, memory_key_padding_mask=padding, tgt_is_causal=True)
     out_o = ours(yo_in, zo, (~padding)[:, None, :].expand(n, t, s))
-    assert_close(out_o, out_r, dtype)
+    assert_close(out_o, out_r, sizes)
     (out_r * upstream).sum().backward()
     (out_o * upstream).sum().backward()
-    assert_close(yo_in.grad, yr_in.grad, dtype)
-    assert_close(zo.grad, zr.grad, dtype)
+    assert_close(yo_in.grad, yr_in.grad, sizes, gradient=True)
+    assert_close(zo.grad, zr.grad, sizes, gradient=True)
     assert zo.grad[1, 5:].abs().max() == 0                          # padded memory receives no gradient
     for key_theirs, key_ours in DecoderLayer.RENAMING.items():
         for p in ("weight", "bias") if "attn" not in key_theirs else ("in_proj_weight", "out_proj.weight"):
             g_theirs = grads(reference)[f"{key_theirs}.{p}"]
-            assert_close(grads(ours)[f"{key_ours}.{p}"], g_theirs, dtype,
-                         scale=max(1.0, g_theirs.abs().max().item()))
+            assert_close(grads(ours)[f"{key_ours}.{p}"], g_theirs, sizes, gradient=True)
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")     # nn.Transformer's own, irrelevant here
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_whole_transformer_matches_torch_transformer(dtype):
+@pytest.mark.parametrize("fused", [False, True], ids=["book", "fused"])   # the book's computations, and the fast path
+def test_whole_transformer_matches_torch_transformer(dtype, fused):
     """Pre-norm model = embedding + positional encoding, then nn.Transformer (which ends
     both stacks with a LayerNorm, as our pre-norm stacks do), then the output layer."""
     g = generator(3)
     vocab, dim, heads, hidden = 11, 16, 2, 24
-    ours = Transformer(vocab, dim, heads, hidden, 2, 3, max_len=10, pad_index=0).to(dtype)
+    ours = Transformer(vocab, dim, heads, hidden, 2, 3, max_len=10, pad_index=0, fused=fused).to(dtype)
     reference = nn.Transformer(dim, heads, 2, 3, hidden, dropout=0.0, activation="gelu", batch_first=True,
                                norm_first=True, dtype=dtype)
     randomise_norms(reference, g)
@@ -214,7 +216,10 @@ def test_whole_transformer_matches_torch_transformer(dtype):
         causal = nn.Transformer.generate_square_subsequent_mask(7, dtype=dtype)
         expected = ours.decoder.head(reference(e_src, e_tgt, tgt_mask=causal, src_key_padding_mask=padding,
                                                memory_key_padding_mask=padding, tgt_is_causal=True))
-        assert_close(ours(src, tgt), expected, dtype)
+    stages, terms = chain_sizes(reference, e_src, e_tgt, tgt_mask=causal, src_key_padding_mask=padding,
+                                memory_key_padding_mask=padding, tgt_is_causal=True)
+    with torch.no_grad():       # plus the output layer (a linear layer of D + 1 terms) and the positional sum
+        assert_close(ours(src, tgt), expected, (stages + 2, max(terms, dim + 1)))
 
 
 def test_load_torch_weights_refuses_mismatches():
@@ -242,15 +247,17 @@ def test_decoder_is_causal_and_cross_attention_is_not(norm_first):
     src = torch.randint(3, 13, (2, 8), generator=generator())
     tgt = torch.randint(3, 13, (2, 9), generator=generator(1))
     base = model(src, tgt)
+    stages, terms = chain_sizes(model, src, tgt)
+    rounding = chain(base, stages=stages, terms=terms)            # what rounding alone could change
     for t in range(9):
         changed = tgt.clone()
         changed[:, t:] = (changed[:, t:] - 3 + 1) % 10 + 3             # every token from t on is different
         out = model(src, changed)
         assert torch.equal(out[:, :t], base[:, :t]), t               # exactly: the masked weights are exactly 0
-        assert (out[:, t] - base[:, t]).abs().max() > 1e-4, t
+        assert (out[:, t] - base[:, t]).abs().max() > rounding, t
     changed_src = src.clone()
     changed_src[:, -1] = (changed_src[:, -1] - 3 + 1) % 10 + 3        # only the LAST source token changes
-    assert ((model(changed_src, tgt) - base).abs().amax(dim=(0, 2)) > 1e-4).all()   # every position sees it
+    assert ((model(changed_src, tgt) - base).abs().amax(dim=(0, 2)) > rounding).all()   # every position sees it
 
 
 def test_source_padding_is_ignored():
@@ -260,11 +267,16 @@ def test_source_padding_is_ignored():
     src = torch.tensor([[5, 6, 7, END, PAD], [8, 9, 10, 11, END]])
     tgt = torch.tensor([[START, 7, 6], [START, 11, 10]])
     longer = torch.cat([src, torch.full((2, 6), PAD)], dim=1)
-    torch.testing.assert_close(model(longer, tgt), model(src, tgt), atol=1e-6, rtol=1e-6)
+    # the padded keys add exact zeros, but sums over longer rows may be blocked differently
+    expected = model(src, tgt)
+    stages, terms = chain_sizes(model, longer, tgt)
+    assert_within(model(longer, tgt), expected, chain(expected, stages=stages, terms=terms))
     maps = model.attention_maps(longer, tgt)
     for a in maps["cross"] + maps["encoder"]:
         assert a[0, :, :, 4:].abs().max() == 0 and a[1, :, :, 5:].abs().max() == 0
-        torch.testing.assert_close(a.sum(-1), torch.ones_like(a.sum(-1)))
+        # a softmax's weights sum to 1 within γ_{2n+4} (exp, the sum, the division) + γ_n
+        n = a.shape[-1]
+        assert_within(a.sum(-1), torch.ones_like(a.sum(-1)), gamma(2 * n + 4, a.dtype) + gamma(n, a.dtype))
     for a in maps["decoder"]:
         assert torch.equal(a, a.tril())                                # causal: nothing above the diagonal
 
@@ -302,15 +314,21 @@ def test_teacher_forcing_adapter_and_loss():
     model = Transformer(VOCAB_SIZE, 16, 2, 32, 1, 1, max_len=10, pad_index=PAD)
     train, _ = seq2seq_task(20, 5, min_length=2, max_length=5, seed=0)
     logits = TeacherForcing(model, 6)(train.packed())
-    torch.testing.assert_close(logits, model(train.source, train.decoder_input))
+    # the adapter runs the model on the same tokens: the same operations, bit for bit
+    assert torch.equal(logits, model(train.source, train.decoder_input))
     loss = sequence_cross_entropy(logits, train.target, PAD)
     keep = train.target != PAD
     expected = nn.functional.cross_entropy(logits[keep], train.target[keep])
-    torch.testing.assert_close(loss, expected)
-    # padding positions do not count: changing their logits changes nothing
+    # the mean over K positions of logsumexp(z) − z_target (V classes): each side within
+    # γ_{K+V+6} of the mean of the magnitudes |logsumexp| + |z_target|
+    kept = logits[keep].detach().double()
+    magnitude = (kept.logsumexp(-1).abs() + kept.gather(1, train.target[keep][:, None])[:, 0].abs()).mean()
+    assert_within(loss, expected, 2 * gamma(len(kept) + kept.shape[1] + 6, torch.float32) * magnitude)
+    # padding positions do not count: changing their logits changes nothing (the kept rows
+    # are the same numbers, so the loss is the same computation, bit for bit)
     noisy = logits.detach().clone()
     noisy[~keep] += 100 * torch.randn_like(noisy[~keep])
-    torch.testing.assert_close(sequence_cross_entropy(noisy, train.target, PAD), loss.detach())
+    assert torch.equal(sequence_cross_entropy(noisy, train.target, PAD), loss.detach())
 
 
 # --- data ----------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ Tolerances. The reference below is ViT written with ``torch.nn`` layers (a Conv2
 stride P for W^E, ``nn.TransformerEncoderLayer`` blocks, as in torchvision's
 VisionTransformer) holding the same weights. The two compute the same sums in another
 order (unfold + matrix product against PyTorch's convolution, our attention against
-PyTorch's fused kernel), so they differ by a few roundoffs of the largest intermediate
-values, which are O(10) here. In float64 (unit roundoff 1.1e-16) atol = rtol = 1e-10
-leaves a margin of many orders of magnitude; in float32 (6e-8) roundoff accumulates
-over a few hundred terms per sum and a few layers: atol = rtol = 1e-4 is about 1,000
-roundoffs, still far below what a real error does (a transposed patch, a missing class
-token or a wrong LayerNorm changes outputs by O(0.1) to O(1)).
+PyTorch's fused kernel), so they agree up to rounding: `_bounds.chain`, 2 · stages · γ_n ·
+max|reference|, with the stages and the longest sum read off the reference's layers
+(`_bounds.chain_sizes`), and `_bounds.multilinear` for the patch embedding alone (linear
+in the image and the weights). A transposed patch, a missing class token or a wrong
+LayerNorm changes outputs by O(0.1) to O(1). Where both sides run the very same
+operations (the class token, the read-out), they must agree bit for bit.
 """
 
 import pytest
@@ -20,11 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 
 import lbdl_book.nn
+from _bounds import assert_within, chain, chain_sizes, gamma, multilinear
+from twins import TorchViT
 from lbdl_book import diagrams
 from lbdl_book.models.vit import (VIT_B_16, ClassToken, Patchify, TakeToken, ViT, as_conv2d, num_patches,
                                   parameter_breakdown, parameter_count, patchify, unpatchify, vit_b_16, vit_stack)
 
-TOLERANCES = {torch.float64: {"atol": 1e-10, "rtol": 1e-10}, torch.float32: {"atol": 1e-4, "rtol": 1e-4}}
 CONFIGS = [   # image_size, patch_size, in_channels, num_classes, dim, num_heads, num_layers, mlp_dim
     (8, 2, 1, 10, 16, 2, 2, 32),
     ((12, 8), 4, 3, 5, 24, 3, 1, 48),
@@ -75,13 +76,15 @@ def test_patch_embedding_is_a_strided_convolution():
         x = torch.randn(2, c, 4 * p, 2 * p, dtype=torch.float64, requires_grad=True)
         by_linear = linear(patchify(x, p))
         by_conv = conv(x).flatten(2).transpose(1, 2)
-        torch.testing.assert_close(by_conv, by_linear, **TOLERANCES[torch.float64])
-        torch.testing.assert_close(F.conv2d(x, conv.weight, conv.bias, stride=p).flatten(2).transpose(1, 2),
-                                   by_linear, **TOLERANCES[torch.float64])
         g = torch.randn_like(by_linear)
+        # the same sums of C·P² products and a bias, in another order
+        value_bound, (gx_bound, _, _) = multilinear(lambda v, w, b: F.linear(patchify(v, p), w, b),
+                                                    (x, linear.weight, linear.bias), g)
+        assert_within(by_conv, by_linear, value_bound)
+        assert_within(F.conv2d(x, conv.weight, conv.bias, stride=p).flatten(2).transpose(1, 2), by_linear, value_bound)
         (gx_linear,) = torch.autograd.grad(by_linear, x, g)
         (gx_conv,) = torch.autograd.grad(by_conv, x, g)
-        torch.testing.assert_close(gx_conv, gx_linear, **TOLERANCES[torch.float64])
+        assert_within(gx_conv, gx_linear, gx_bound)
 
 
 # --- parameter counts ------------------------------------------------------------------
@@ -142,11 +145,13 @@ def test_shapes(config):
         assert model(x).shape == (n, classes)
         maps = model.attention_maps(x)
         assert len(maps) == layers and all(a.shape == (n, heads, m + 1, m + 1) for a in maps)
-        torch.testing.assert_close(maps[-1].sum(-1), torch.ones(n, heads, m + 1))
+        # a softmax's m + 1 weights sum to 1 within γ_{2(m+1)+4} (exp, sum, division) + γ_{m+1}
+        rounding = gamma(2 * (m + 1) + 4, torch.float32) + gamma(m + 1, torch.float32)
+        assert_within(maps[-1].sum(-1), torch.ones(n, heads, m + 1), rounding)
         grid = model.class_token_attention(x, layer=0)
         assert grid.shape == (n, heads, h // p, w // p)
         # what E_0 takes from the patches plus what it takes from itself is all of it
-        torch.testing.assert_close(grid.flatten(2).sum(-1) + maps[0][:, :, 0, 0], torch.ones(n, heads))
+        assert_within(grid.flatten(2).sum(-1) + maps[0][:, :, 0, 0], torch.ones(n, heads), rounding)
 
 
 def test_class_token_comes_first_and_carries_no_image():
@@ -156,12 +161,16 @@ def test_class_token_comes_first_and_carries_no_image():
         model.class_token.weight.normal_()
     a, b = torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8)
     e0 = model.class_token.weight + model.positional.weight[0]
-    for x in (a, b):
-        torch.testing.assert_close(model.embed(x)[:, 0], e0.expand(2, -1))
-    # the patch tokens do depend on the image, and token k + 1 is patch k
-    assert not torch.allclose(model.embed(a)[:, 1:], model.embed(b)[:, 1:])
+    for x in (a, b):          # the same addition, bit for bit
+        assert torch.equal(model.embed(x)[:, 0], e0.expand(2, -1))
+    # the patch tokens do depend on the image (far beyond rounding: the embedding's sums of
+    # 4 products and a bias, and the positional addition), and token k + 1 is patch k
+    w, bias = model.patch_embedding.weight, model.patch_embedding.bias
+    rounding = 2 * multilinear(lambda v, w, b: F.linear(patchify(v, 2), w, b), (a, w, bias)) \
+        + 2 * gamma(1, torch.float32) * model.embed(a)[:, 1:].abs()
+    assert ((model.embed(a)[:, 1:] - model.embed(b)[:, 1:]).abs() > rounding).any()
     tokens = model.patch_embedding(patchify(a, 2)) + model.positional.weight[1:]
-    torch.testing.assert_close(model.embed(a)[:, 1:], tokens)
+    assert torch.equal(model.embed(a)[:, 1:], tokens)                 # the same operations
     assert torch.equal(ClassToken(4)(torch.ones(3, 5, 4))[:, 0], torch.zeros(3, 4))   # E_0 starts at 0
 
 
@@ -173,10 +182,10 @@ def test_logits_are_read_from_z0_only():
     for layer in model.layers:
         h = layer(h)
     z = model.norm(h)
-    torch.testing.assert_close(model(x), model.head(z[:, 0]))
+    assert torch.equal(model(x), model.head(z[:, 0]))           # the same operations, bit for bit
     z_changed = z.clone()
     z_changed[:, 1:] = torch.randn_like(z[:, 1:])              # what the other outputs hold does not matter
-    torch.testing.assert_close(model.head(TakeToken(0)(z_changed)), model(x))
+    assert torch.equal(model.head(TakeToken(0)(z_changed)), model(x))
 
 
 def test_without_positions_the_model_sees_a_bag_of_patches():
@@ -184,36 +193,20 @@ def test_without_positions_the_model_sees_a_bag_of_patches():
     model = ViT(8, 2, 1, 10, 16, 2, 2, 32).eval()
     x = torch.rand(3, 1, 8, 8, dtype=torch.float32)
     shuffled = unpatchify(patchify(x, 2)[:, torch.randperm(16)], 2, 8, 1)
-    assert not torch.allclose(model(x), model(shuffled), atol=1e-4)      # positions tell the patches apart
+    stages, terms = chain_sizes(model, x)
     with torch.no_grad():
+        rounding = chain(model(x), stages=stages, terms=terms)
+        # positions tell the patches apart: far beyond rounding
+        assert ((model(x) - model(shuffled)).abs() > rounding).any()
         model.positional.weight[1:] = model.positional.weight[1]          # same vector at every patch
-    torch.testing.assert_close(model(x), model(shuffled), atol=1e-5, rtol=1e-5)
+        # the same sums over the patches, in another order
+        expected = model(x)
+        assert_within(model(shuffled), expected, chain(expected, stages=stages, terms=terms))
 
 
 # --- equality with torch.nn ------------------------------------------------------------
 
-class TorchViT(nn.Module):
-    """ViT from torch.nn layers, as torchvision writes it: a strided Conv2d, a class token,
-    a position table, pre-norm GELU encoder layers, a final LayerNorm and a linear head."""
-
-    def __init__(self, image_size, p, c, classes, d, heads, layers, mlp):
-        super().__init__()
-        h, w = image_size if isinstance(image_size, tuple) else (image_size, image_size)
-        self.conv_proj = nn.Conv2d(c, d, p, stride=p)
-        self.class_token = nn.Parameter(torch.randn(1, 1, d))
-        self.pos_embedding = nn.Parameter(torch.randn(1, (h // p) * (w // p) + 1, d))
-        self.layers = nn.ModuleList(nn.TransformerEncoderLayer(d, heads, mlp, dropout=0.0, activation="gelu",
-                                                               batch_first=True, norm_first=True)
-                                    for _ in range(layers))
-        self.ln = nn.LayerNorm(d)
-        self.head = nn.Linear(d, classes)
-
-    def forward(self, x):
-        x = self.conv_proj(x).flatten(2).transpose(1, 2)
-        x = torch.cat([self.class_token.expand(len(x), -1, -1), x], dim=1) + self.pos_embedding
-        for layer in self.layers:
-            x = layer(x)
-        return self.head(self.ln(x)[:, 0])
+# TorchViT lives in tests/twins.py (the benchmark uses it too).
 
 
 def load_reference(model: ViT, reference: TorchViT) -> None:
@@ -232,7 +225,8 @@ def load_reference(model: ViT, reference: TorchViT) -> None:
 
 @pytest.mark.parametrize("config", CONFIGS)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_same_function_and_gradients_as_torch_nn(config, dtype):
+@pytest.mark.parametrize("fused", [False, True], ids=["book", "fused"])   # the book's computations, and the fast path
+def test_same_function_and_gradients_as_torch_nn(config, dtype, fused):
     torch.manual_seed(1)
     reference = TorchViT(*config).to(dtype)
     with torch.no_grad():                                      # non-trivial LayerNorm parameters too
@@ -240,22 +234,22 @@ def test_same_function_and_gradients_as_torch_nn(config, dtype):
             if isinstance(module, nn.LayerNorm):
                 module.weight.uniform_(0.5, 1.5)
                 module.bias.normal_(0, 0.1)
-    model = ViT(*config).to(dtype)
+    model = ViT(*config, fused=fused).to(dtype)
     load_reference(model, reference)
     image_size, p, c = config[:3]
     h, w = image_size if isinstance(image_size, tuple) else (image_size, image_size)
     x = torch.randn(3, c, h, w, dtype=dtype, requires_grad=True)
+    stages, terms = chain_sizes(reference, x)
     ours, theirs = model(x), reference(x)
-    torch.testing.assert_close(ours, theirs, **TOLERANCES[dtype])
+    assert_within(ours, theirs, chain(theirs, stages=stages, terms=terms))
     g = torch.randn_like(ours)
     grads = torch.autograd.grad(ours, [x, model.class_token.weight, model.positional.weight,
                                        model.patch_embedding.weight], g)
     ref_grads = torch.autograd.grad(theirs, [x, reference.class_token, reference.pos_embedding,
                                              reference.conv_proj.weight], g)
-    torch.testing.assert_close(grads[0], ref_grads[0], **TOLERANCES[dtype])
-    torch.testing.assert_close(grads[1], ref_grads[1][0, 0], **TOLERANCES[dtype])
-    torch.testing.assert_close(grads[2], ref_grads[2][0], **TOLERANCES[dtype])
-    torch.testing.assert_close(grads[3], ref_grads[3].reshape(grads[3].shape), **TOLERANCES[dtype])
+    expected = [ref_grads[0], ref_grads[1][0, 0], ref_grads[2][0], ref_grads[3].reshape(grads[3].shape)]
+    for ours_grad, ref_grad in zip(grads, expected):
+        assert_within(ours_grad, ref_grad, chain(ref_grad, stages=2 * stages, terms=terms))
 
 
 def test_built_from_lbdl_book_nn():

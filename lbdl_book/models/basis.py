@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import positive_int
+from .._checks import positive_int, positive_real, tensor
 
 
 def _check_1d(x: torch.Tensor, name: str) -> None:
@@ -30,13 +30,14 @@ def gaussian_features(x: torch.Tensor, centers: torch.Tensor, width: float) -> t
     ``x``: (N,), ``centers``: (K,), ``width`` σ > 0. Returns (N, K)."""
     _check_1d(x, "x")
     _check_1d(centers, "centers")
-    if not width > 0:
-        raise ValueError(f"width must be positive, got {width!r}")
+    positive_real(width, "width")
     return torch.exp(-((x[:, None] - centers[None, :]) ** 2) / (2 * width**2))
 
 
 def mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Eq. (1.1): the mean of (y_n - f(x_n; w))² over the N samples."""
+    tensor(prediction, "prediction")
+    tensor(target, "target")
     if prediction.shape != target.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in shape")
     return ((target - prediction) ** 2).mean()
@@ -50,8 +51,7 @@ class BasisFunctionRegression(nn.Module):
                  dtype: torch.dtype = torch.float64):
         super().__init__()
         positive_int(num_basis, "num_basis")
-        if not width > 0:
-            raise ValueError(f"width must be positive, got {width!r}")
+        positive_real(width, "width")
         if not high > low:
             raise ValueError(f"need low < high, got [{low}, {high}]")
         self.width = float(width)
@@ -64,6 +64,7 @@ class BasisFunctionRegression(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The K basis functions at each input: (N,) → (N, K)."""
+        _check_1d(x, "x")
         return gaussian_features(x.to(self.centers.dtype), self.centers, self.width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,6 +110,8 @@ def fit_gradient_descent(model: BasisFunctionRegression, x: torch.Tensor, y: tor
         raise ValueError(f"steps must be a non-negative int, got {steps!r}")
     _check_1d(x, "x")
     _check_1d(y, "y")
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"x and y must have the same length N >= 1, got {len(x)} and {len(y)}")
     if lr is None:
         phi = model.features(x).detach()
         lr = 1.0 / torch.linalg.eigvalsh(2 * phi.T @ phi / len(x))[-1].item()

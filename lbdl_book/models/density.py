@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from .._checks import positive_int
+from .._checks import positive_int, tensor
 
 
 class GaussianMixture(nn.Module):
@@ -32,6 +32,7 @@ class GaussianMixture(nn.Module):
         self.log_scales = nn.Parameter(torch.zeros(num_components, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tensor(x, "x", floating=True)
         if x.dim() != 2 or x.shape[1] != self.means.shape[1]:
             raise ValueError(f"x must have shape (N, {self.means.shape[1]}), got {tuple(x.shape)}")
         z = (x[:, None, :] - self.means) / self.log_scales.exp()  # (N, C, D)

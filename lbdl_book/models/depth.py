@@ -38,6 +38,14 @@ __all__ = ["DeepTanhClassifier", "best_linear_accuracy", "count_linear_pieces", 
            "sawtooth", "tent"]
 
 
+def _check_limits(lim, name: str) -> None:
+    """``lim`` must be a pair (low, high) of finite real numbers with low < high."""
+    if (isinstance(lim, (str, bytes)) or not isinstance(lim, (tuple, list)) or len(lim) != 2
+            or not all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in lim)
+            or not lim[0] < lim[1]):
+        raise ValueError(f"{name} must be a pair (low, high) with low < high, got {lim!r}")
+
+
 def _random_orthogonal(depth: int, width: int, g: torch.Generator) -> torch.Tensor:
     """``depth`` random orthogonal width × width matrices (uniform on the orthogonal group)."""
     q, r = torch.linalg.qr(torch.randn(depth, width, width, generator=g))
@@ -165,9 +173,8 @@ def grid_lines(xlim: tuple[float, float], ylim: tuple[float, float], *, count: i
     """A grid over the rectangle ``xlim`` × ``ylim``: ``count`` vertical and ``count``
     horizontal lines, each sampled at ``resolution`` points. Returns (2·count, resolution, 2)
     float32, vertical lines first; push it through :meth:`DeepTanhClassifier.representations`."""
-    for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if len(lim) != 2 or not lim[0] < lim[1]:
-            raise ValueError(f"{name} must be a pair (low, high) with low < high, got {lim!r}")
+    _check_limits(xlim, "xlim")
+    _check_limits(ylim, "ylim")
     if isinstance(count, bool) or not isinstance(count, int) or count < 2:
         raise ValueError(f"count must be an int >= 2, got {count!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
@@ -194,9 +201,8 @@ def decision_boundary(model: DeepTanhClassifier, xlim: tuple[float, float], ylim
     boundary after d layers."""
     if not isinstance(model, DeepTanhClassifier) or model.width != 2 or model.classifier_bias.shape[0] != 2:
         raise TypeError("model must be a DeepTanhClassifier of width 2 with 2 classes")
-    for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if len(lim) != 2 or not lim[0] < lim[1]:
-            raise ValueError(f"{name} must be a pair (low, high) with low < high, got {lim!r}")
+    _check_limits(xlim, "xlim")
+    _check_limits(ylim, "ylim")
     if len(resolution) != 2 or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 2 for r in resolution):
         raise ValueError(f"resolution must be a pair of ints >= 2 (columns, rows), got {resolution!r}")
     exact = copy.deepcopy(model).to("cpu", torch.float64)

@@ -40,6 +40,7 @@ from lbdl_book._checks import positive_int, token_ids
 from lbdl_book import diagrams
 from lbdl_book.nn.attention import MultiHeadAttention
 from lbdl_book.nn.embedding import Embedding
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
@@ -74,13 +75,16 @@ class GPT(nn.Module):
     the learned positional table), ``dim`` D, ``num_heads`` (D/heads dimensions per head),
     ``num_layers`` N, ``dropout`` (attention weights and feed-forward output),
     ``tie_embeddings``: the output layer reuses the token embedding's V×D matrix (one
-    Parameter, stored once), ``hidden_dim``: width of the feed-forward blocks (4D).
+    Parameter, stored once), ``hidden_dim``: width of the feed-forward blocks (4D),
+    ``fused``: the layers run PyTorch's fused kernels (default), or the book's computations
+    with ``fused=False`` (:mod:`lbdl_book.nn.fused`); the tokens are checked here, once.
 
     Submodules: ``embedding`` (V×D), ``positional`` (C×D), ``layers`` (N × :class:`GPTLayer`),
     ``norm`` (the final LayerNorm) and ``head`` (D → V, no bias)."""
 
     def __init__(self, vocab_size: int, context: int, dim: int, num_heads: int, num_layers: int,
-                 dropout: float = 0.0, tie_embeddings: bool = True, *, hidden_dim: int | None = None):
+                 dropout: float = 0.0, tie_embeddings: bool = True, *, hidden_dim: int | None = None,
+                 fused: bool = True):
         super().__init__()
         self.vocab_size = positive_int(vocab_size, "vocab_size")
         self.context = positive_int(context, "context")
@@ -100,6 +104,7 @@ class GPT(nn.Module):
         if tie_embeddings:
             self.head.weight = self.embedding.weight          # the same Parameter: E reads and writes tokens
         self.reset_parameters()
+        set_fused(self, fused)
 
     @property
     def num_heads(self) -> int:
@@ -225,6 +230,8 @@ def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0, top_
         got = f"{logits.dtype} of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else \
             type(logits).__name__
         raise TypeError(f"logits must be a floating-point tensor (..., V), got {got}")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"logits must have V >= 1 entries in their last dimension, got shape {tuple(logits.shape)}")
     _check_sampling(logits.shape[-1], temperature, top_k)
     logits = logits.float()
     if temperature == 0:

@@ -32,10 +32,11 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from lbdl_book._checks import positive_int
+from lbdl_book._checks import model_input, positive_int
 from lbdl_book.diagrams import layer_label
 from lbdl_book.nn.activations import ReLU
 from lbdl_book.nn.conv import Conv2d
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.pooling import MaxPool2d
 
@@ -73,11 +74,13 @@ class LeNet(nn.Module):
     ``pool_sizes``, then a reshape to one vector per image; ``classifier``: fully
     connected ``hidden`` → ReLU → fully connected ``num_classes``. The defaults are the
     book's configuration, with exactly 105,506 parameters. The convolutions have no
-    padding and stride 1; each max pooling has stride equal to its kernel size."""
+    padding and stride 1; each max pooling has stride equal to its kernel size.
+    ``fused``: the layers run PyTorch's fused kernels (default), or the book's computations
+    with ``fused=False`` (:mod:`lbdl_book.nn.fused`); the input is checked here, once."""
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, *, image_size: int = 28,
                  channels: Sequence[int] = (32, 64), kernel_size: int = 5, pool_sizes: Sequence[int] = (3, 2),
-                 hidden: int = 200):
+                 hidden: int = 200, fused: bool = True):
         super().__init__()
         positive_int(in_channels, "in_channels")
         positive_int(num_classes, "num_classes")
@@ -102,11 +105,11 @@ class LeNet(nn.Module):
         self.features = nn.Sequential(*layers)
         c, h, w = shapes[-1]
         self.classifier = nn.Sequential(Linear(c * h * w, hidden), ReLU(), Linear(hidden, num_classes))
+        set_fused(self, fused)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         expected = (self.in_channels, self.image_size, self.image_size)
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        model_input(x, self)                        # float, of the parameters' dtype: checked once, here
         if x.dim() != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"x must have shape (N, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
         return self.classifier(self.features(x))

@@ -35,8 +35,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from lbdl_book._checks import positive_int
+from lbdl_book._checks import model_input, positive_int
 from lbdl_book.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 
 __all__ = [
@@ -53,7 +54,7 @@ class Square(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(f"input must be a floating-point torch.Tensor, got "
+            raise TypeError(f"x must be a floating-point torch.Tensor, got "
                             f"{x.dtype if isinstance(x, torch.Tensor) else type(x).__name__}")
         return x * x
 
@@ -113,10 +114,12 @@ class MLP(nn.Sequential):
     :class:`lbdl_book.nn.linear.Linear`. The layers are the items of this
     ``nn.Sequential``: ``model[0]`` is the first fully connected layer, ``model[1]`` its
     activation, and so on; there is no activation after the last layer, whose outputs
-    are the logits of a classifier or the predictions of a regression."""
+    are the logits of a classifier or the predictions of a regression. ``fused``: the
+    layers run PyTorch's fused kernels (default), or the book's computations with
+    ``fused=False`` (:mod:`lbdl_book.nn.fused`); the input is checked here, once."""
 
     def __init__(self, sizes: Sequence[int], activation: str | Callable[[], nn.Module] = "relu", *,
-                 bias: bool = True):
+                 bias: bool = True, fused: bool = True):
         sizes = _check_sizes(sizes)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
@@ -132,6 +135,7 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
         self.sizes = sizes
         self.activation = name
+        set_fused(self, fused)
 
     @property
     def hidden_layers(self) -> int:
@@ -147,8 +151,7 @@ class MLP(nn.Sequential):
         return [sum(p.numel() for p in layer.parameters()) for layer in self.linear_layers()]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        model_input(x, self)                        # float, of the parameters' dtype: checked once, here
         if x.dim() == 0 or x.shape[-1] != self.sizes[0]:
             raise ValueError(f"x must have shape (..., {self.sizes[0]}) for this MLP of sizes {self.sizes}, "
                              f"got {tuple(x.shape)}")
@@ -252,10 +255,11 @@ class ParallelShallowMLPs(nn.Module):
     gradient of Σ_k loss_k with respect to them is the gradient of loss_k alone, and an
     elementwise optimiser such as Adam trains the K models exactly as K separate runs
     would, in one pass instead of K. :meth:`split` returns them as :class:`MLP` objects.
-    Each model starts from its own ``MLP`` default initialisation, drawn in order."""
+    Each model starts from its own ``MLP`` default initialisation, drawn in order.
+    ``fused``: as in :class:`MLP` (PyTorch's kernels by default)."""
 
     def __init__(self, in_features: int, widths: Sequence[int], out_features: int,
-                 activations: str | Sequence[str] = "relu"):
+                 activations: str | Sequence[str] = "relu", *, fused: bool = True):
         super().__init__()
         widths = _check_sizes(widths, "widths", minimum=1)
         _check_sizes((in_features, out_features), "(in_features, out_features)")
@@ -295,6 +299,7 @@ class ParallelShallowMLPs(nn.Module):
         owner = torch.repeat_interleave(torch.arange(len(widths)), torch.tensor(widths))
         # (Σm, K) one-hot: column k selects the units of model k
         self.register_buffer("assign", nn.functional.one_hot(owner, len(widths)).float(), persistent=False)
+        set_fused(self, fused)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.in_features:
@@ -307,12 +312,13 @@ class ParallelShallowMLPs(nn.Module):
 
     def split(self) -> list[MLP]:
         """The K models as separate ``MLP((D, m_k, C), σ_k)`` with copies of their weights,
-        on the device and dtype of this module."""
+        on the device and dtype of this module, on the same path (fused or not)."""
         w = torch.cat([hidden.weight.detach() for hidden in self.hidden])
         b = torch.cat([hidden.bias.detach() for hidden in self.hidden])
         models, start = [], 0
         for k, (m, a) in enumerate(zip(self.widths, self.activations)):
-            model = MLP((self.in_features, m, self.out_features), a).to(device=w.device, dtype=w.dtype)
+            model = MLP((self.in_features, m, self.out_features), a, fused=self.hidden[0].fused)
+            model = model.to(device=w.device, dtype=w.dtype)
             first, last = model.linear_layers()
             with torch.no_grad():
                 first.weight.copy_(w[start:start + m])

@@ -40,18 +40,19 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from lbdl_book._checks import positive_int
+from lbdl_book._checks import model_input, positive_int
 from lbdl_book import diagrams
 from lbdl_book.models.lenet import layer_table
 from lbdl_book.nn.activations import ReLU
 from lbdl_book.nn.conv import Conv2d, conv_output_size
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d, pool_output_size
 from lbdl_book.nn.skip import Residual
 
-__all__ = ["BottleneckBlock", "DownscalingBlock", "ResNet", "STRIDE_PLACES", "block_diagram", "resnet50",
-           "multiply_adds", "reached_pixels", "resnet_digits", "shape_table"]
+__all__ = ["BasicBlock", "BottleneckBlock", "DownscalingBlock", "ResNet", "STRIDE_PLACES", "block_diagram", "resnet50",
+           "multiply_adds", "reached_pixels", "resnet_digits", "shape_table", "depth_study_net"]
 
 STRIDE_PLACES = ("3x3", "1x1")
 
@@ -144,12 +145,15 @@ class ResNet(nn.Module):
       ``image_size``), reshape, fully connected to ``num_classes``.
 
     ``zero_init_residual``: set the γ of the last batch normalization of every block's
-    main path to 0, so that each block starts as relu(shortcut(x)) [Goyal et al., 2017]."""
+    main path to 0, so that each block starts as relu(shortcut(x)) [Goyal et al., 2017].
+    ``fused``: the layers run PyTorch's fused kernels (default), or the book's computations
+    with ``fused=False`` (:mod:`lbdl_book.nn.fused`); the input is checked here, once."""
 
     def __init__(self, blocks: Sequence[int] = (3, 4, 6, 3), channels: Sequence[int] = (256, 512, 1024, 2048),
                  strides: Sequence[int] = (1, 2, 2, 2), *, in_channels: int = 3, num_classes: int = 1000,
                  image_size: int = 224, stem_channels: int = 64, stem_kernel_size: int = 7, stem_stride: int = 2,
-                 stem_pool: bool = True, stride_at: str = "3x3", zero_init_residual: bool = False):
+                 stem_pool: bool = True, stride_at: str = "3x3", zero_init_residual: bool = False,
+                 fused: bool = True):
         super().__init__()
         blocks, channels, strides = tuple(blocks), tuple(channels), tuple(strides)
         if not blocks or not len(blocks) == len(channels) == len(strides):
@@ -187,30 +191,113 @@ class ResNet(nn.Module):
                 if isinstance(module, (BottleneckBlock, DownscalingBlock)):
                     path = module.residual.branch if isinstance(module, BottleneckBlock) else module.branch
                     nn.init.zeros_(path[-1].weight)
+        set_fused(self, fused)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        model_input(x, self)                        # float, of the parameters' dtype: checked once, here
         expected = (self.in_channels, self.image_size, self.image_size)
         if x.dim() != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"x must have shape (N, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
         return self.head(self.stages(self.stem(x)))
 
 
-def resnet50(num_classes: int = 1000, *, stride_at: str = "3x3", zero_init_residual: bool = False) -> ResNet:
+def resnet50(num_classes: int = 1000, *, stride_at: str = "3x3", zero_init_residual: bool = False,
+             fused: bool = True) -> ResNet:
     """ResNet-50 of Figure 5.5: 3 × 224 × 224 images → ``num_classes`` logits; 25,557,032
     parameters with 1,000 classes, the count of torchvision's ``resnet50``."""
     return ResNet((3, 4, 6, 3), (256, 512, 1024, 2048), (1, 2, 2, 2), in_channels=3, num_classes=num_classes,
-                  image_size=224, stride_at=stride_at, zero_init_residual=zero_init_residual)
+                  image_size=224, stride_at=stride_at, zero_init_residual=zero_init_residual, fused=fused)
 
 
 def resnet_digits(*, channels: Sequence[int] = (32, 64, 128), blocks: Sequence[int] = (1, 1, 1),
-                  stride_at: str = "3x3") -> ResNet:
+                  stride_at: str = "3x3", fused: bool = True) -> ResNet:
     """A small ResNet for the 1 × 8 × 8 digits of :mod:`lbdl_book.data.digits`: a 3 × 3
     stem to 16 channels without pooling, then stages of strides 1, 2, 2 (8 × 8 → 8 × 8 →
     4 × 4 → 2 × 2) with ``channels`` output channels; 10 classes."""
     return ResNet(blocks, channels, (1, 2, 2)[:len(tuple(channels))], in_channels=1, num_classes=10, image_size=8,
-                  stem_channels=16, stem_kernel_size=3, stem_stride=1, stem_pool=False, stride_at=stride_at)
+                  stem_channels=16, stem_kernel_size=3, stem_stride=1, stem_pool=False, stride_at=stride_at,
+                  fused=fused)
+
+
+class BasicBlock(nn.Module):
+    """The block of He et al.'s CIFAR-10 networks (and of ResNet-18/34): two 3 × 3
+    convolutions, (N, C_in, H, W) → (N, C_out, ⌈H / S⌉, ⌈W / S⌉).
+
+    ``branch``: conv 3×3 p=1 of stride S = ``stride`` (C_in → C_out) → BN → ReLU → conv 3×3
+    p=1 (C_out → C_out) → BN. With ``residual=True`` the output is
+    relu(branch(x) + shortcut(x)), the shortcut being the identity, or a 1 × 1 convolution
+    of stride S and its BN when the shape changes; with ``residual=False`` it is
+    relu(branch(x)), the *plain* block made of the same main-path layers."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, *, residual: bool = True):
+        super().__init__()
+        positive_int(in_channels, "in_channels")
+        positive_int(out_channels, "out_channels")
+        positive_int(stride, "stride")
+        if not isinstance(residual, bool):
+            raise TypeError(f"residual must be a bool, got {type(residual).__name__}")
+        self.in_channels, self.out_channels, self.stride, self.residual = in_channels, out_channels, stride, residual
+        self.branch = nn.Sequential(*_conv_bn(in_channels, out_channels, 3, stride), ReLU(),
+                                    *_conv_bn(out_channels, out_channels, 3))
+        reshapes = stride != 1 or in_channels != out_channels
+        self.shortcut = (nn.Sequential(*_conv_bn(in_channels, out_channels, 1, stride)) if residual and reshapes
+                         else None)
+        self.relu = ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.in_channels, "BasicBlock")
+        y = self.branch(x)
+        if self.residual:
+            y = y + (x if self.shortcut is None else self.shortcut(x))
+        return self.relu(y)
+
+    def extra_repr(self) -> str:
+        return f"stride={self.stride}, residual={self.residual}"
+
+
+class _DepthStudyNet(nn.Sequential):
+    """The network of :func:`depth_study_net`: its layers in order, the input checked once, here."""
+
+    def __init__(self, *layers: nn.Module, in_channels: int, image_size: int):
+        super().__init__(*layers)
+        self.expected = (in_channels, image_size, image_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        model_input(x, self)
+        if x.dim() != 4 or tuple(x.shape[1:]) != self.expected:
+            raise ValueError(f"x must have shape (N, {', '.join(map(str, self.expected))}), got {tuple(x.shape)}")
+        return super().forward(x)
+
+
+def depth_study_net(blocks_per_stage: int, *, residual: bool, channels: Sequence[int] = (4, 8, 16),
+                    in_channels: int = 1, num_classes: int = 10, image_size: int = 8,
+                    fused: bool = True) -> nn.Sequential:
+    """The networks of He et al.'s depth study on CIFAR-10 [He et al., 2016, §4.2], at toy
+    scale: (N, in_channels, image_size, image_size) → (N, num_classes) logits.
+
+    A 3 × 3 convolution to ``channels[0]`` → BN → ReLU; one stage of ``blocks_per_stage``
+    :class:`BasicBlock` per entry of ``channels`` (stride 2 in the first block of every
+    stage but the first); average pooling over the final map, reshape, fully connected.
+    That is 6n + 2 layers with weights on the main path for n = ``blocks_per_stage`` and
+    three stages (He et al. compare n = 3, 5, 7, 9: 20 to 56 layers). ``residual=False``
+    gives the plain network of the same layers. ``fused`` as for :class:`ResNet`: PyTorch's
+    fused kernels (default) or the book's computations (:mod:`lbdl_book.nn.fused`)."""
+    positive_int(blocks_per_stage, "blocks_per_stage")
+    channels = tuple(channels)
+    if not channels:
+        raise ValueError("channels must not be empty")
+    for value, name in [(c, "each entry of channels") for c in channels] + [
+            (in_channels, "in_channels"), (num_classes, "num_classes"), (image_size, "image_size")]:
+        positive_int(value, name)
+    layers, previous, side = [*_conv_bn(in_channels, channels[0], 3), ReLU()], channels[0], image_size
+    for i, width in enumerate(channels):
+        for k in range(blocks_per_stage):
+            stride = 2 if i > 0 and k == 0 else 1
+            layers.append(BasicBlock(previous, width, stride, residual=residual))
+            side, previous = conv_output_size(side, 3, stride, 1), width
+    net = _DepthStudyNet(*layers, AvgPool2d(side), nn.Flatten(), Linear(previous, num_classes),
+                         in_channels=in_channels, image_size=image_size)
+    return set_fused(net, fused)
 
 
 # --- drawing and tabulating --------------------------------------------------------------
@@ -283,6 +370,8 @@ def reached_pixels(module: nn.Module, input_shape: Sequence[int], *, trials: int
     The module's mode is restored afterwards."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(input_shape, (tuple, list, torch.Size)):
+        raise ValueError(f"input_shape must be (C, H, W) with positive ints, got {input_shape!r}")
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or not all(isinstance(d, int) and d >= 1 for d in input_shape):
         raise ValueError(f"input_shape must be (C, H, W) with positive ints, got {input_shape}")

@@ -50,13 +50,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lbdl_book._checks import positive_int, token_ids
+from lbdl_book._checks import modules as module_list, positive_int, tensor, token_ids
 from lbdl_book import diagrams
 from lbdl_book.losses import cross_entropy
 from lbdl_book.nn.activations import GELU, ReLU
 from lbdl_book.nn.attention import MultiHeadAttention
 from lbdl_book.nn.dropout import Dropout
 from lbdl_book.nn.embedding import Embedding
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import SinusoidalPositionalEncoding
@@ -164,7 +165,8 @@ class SelfAttentionBlock(nn.Module):
         weights (N, heads, T, T)."""
         _check_sequence(x, self.dim, "x")
         h = self.norm(x) if self.norm_first else x
-        y, a = self.attention(h, mask=mask, causal=self.causal, need_weights=True)
+        out = self.attention(h, mask=mask, causal=self.causal, need_weights=need_weights)
+        y, a = out if need_weights else (out, None)
         y = x + y if self.norm_first else self.norm(x + y)
         return (y, a) if need_weights else y
 
@@ -196,7 +198,8 @@ class CrossAttentionBlock(nn.Module):
         if z.shape[0] != x.shape[0]:
             raise ValueError(f"x and z must have the same batch size N, got {tuple(x.shape)} and {tuple(z.shape)}")
         h = self.norm(x) if self.norm_first else x
-        y, a = self.attention(h, z, mask=mask, need_weights=True)
+        out = self.attention(h, z, mask=mask, need_weights=need_weights)
+        y, a = out if need_weights else (out, None)
         y = x + y if self.norm_first else self.norm(x + y)
         return (y, a) if need_weights else y
 
@@ -261,6 +264,16 @@ def layer_attention_maps(layers, h: torch.Tensor, mask: torch.Tensor | None = No
     feed-forward block (:class:`EncoderLayer`, the layers of GPT and ViT), keeping each
     layer's attention weights: returns the output (N, T, D) and one (N, heads, T, T)
     tensor per layer. Call it in eval mode, without gradients, to look at a model."""
+    layers = module_list(layers, "layers")
+    for i, layer in enumerate(layers):
+        if not (isinstance(getattr(layer, "self_attention", None), SelfAttentionBlock)
+                and isinstance(getattr(layer, "feed_forward", None), FeedForwardBlock)):
+            raise TypeError(f"layers[{i}] must have a self_attention and a feed_forward block (an EncoderLayer, "
+                            f"a GPT layer), got {type(layer).__name__}")
+    if layers:
+        _check_sequence(h, layers[0].self_attention.dim, "h")
+    else:
+        tensor(h, "h")
     maps = []
     for layer in layers:
         h, weights = layer.self_attention(h, mask, need_weights=True)
@@ -282,6 +295,7 @@ class DecoderLayer(nn.Module):
 
     def forward(self, y: torch.Tensor, z: torch.Tensor, z_mask: torch.Tensor | None = None) -> torch.Tensor:
         """``z_mask``: bool (N, T, S) or (T, S), True where position t may look at Z_s."""
+        _check_sequence(y, self.feed_forward.dim, "y")
         return self.feed_forward(self.cross_attention(self.self_attention(y), z, z_mask))
 
     RENAMING = {"self_attn": "self_attention.attention", "norm1": "self_attention.norm",
@@ -320,6 +334,7 @@ class Encoder(nn.Module):
                  pad_index: int | None = None):
         super().__init__()
         self.vocab_size, self.max_len = positive_int(vocab_size, "vocab_size"), positive_int(max_len, "max_len")
+        positive_int(dim, "dim")
         self.pad_index = pad_index
         self.embedding = Embedding(vocab_size, dim, padding_idx=pad_index)
         self.positional = SinusoidalPositionalEncoding(dim, max_len)
@@ -334,7 +349,12 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor) -> torch.Tensor:
         token_ids(src, self.vocab_size, self.max_len, "src")
-        mask = _key_mask(self.keep(src), src.shape[1])
+        keep = self.keep(src)
+        if keep is not None and not keep.any(dim=1).all():
+            row = int((~keep.any(dim=1)).nonzero()[0, 0])
+            raise ValueError(f"src row {row} holds only padding (pad_index={self.pad_index}): its positions have "
+                             f"nothing to attend to")
+        mask = _key_mask(keep, src.shape[1])
         x = self.positional(self.embedding(src))
         for layer in self.layers:
             x = layer(x, mask)
@@ -351,6 +371,7 @@ class Decoder(nn.Module):
                  pad_index: int | None = None):
         super().__init__()
         self.vocab_size, self.max_len = positive_int(vocab_size, "vocab_size"), positive_int(max_len, "max_len")
+        positive_int(dim, "dim")
         self.embedding = Embedding(vocab_size, dim, padding_idx=pad_index)
         self.positional = SinusoidalPositionalEncoding(dim, max_len)
         self.layers = nn.ModuleList(
@@ -379,12 +400,15 @@ class Transformer(nn.Module):
     ``num_encoder_layers`` and ``num_decoder_layers`` (N in the figure), ``max_len`` (the
     longest sequence), ``dropout``, ``activation``, ``norm_first`` (pre-norm, as in LBDL,
     or post-norm, as in Vaswani et al.), ``pad_index``: the padding token, which the
-    attention layers ignore in the source. Parameter count: :func:`parameter_count`."""
+    attention layers ignore in the source. Parameter count: :func:`parameter_count`.
+    ``fused``: the layers run PyTorch's fused kernels (default), or the book's computations
+    with ``fused=False`` (:mod:`lbdl_book.nn.fused`); the tokens are checked at the entry
+    of the encoder and of the decoder."""
 
     def __init__(self, vocab_size: int, dim: int = 64, num_heads: int = 4, hidden_dim: int | None = None,
                  num_encoder_layers: int = 2, num_decoder_layers: int = 2, max_len: int = 64,
                  dropout: float = 0.0, *, activation: str = "gelu", norm_first: bool = True,
-                 pad_index: int | None = None):
+                 pad_index: int | None = None, fused: bool = True):
         super().__init__()
         positive_int(vocab_size, "vocab_size")
         positive_int(dim, "dim")
@@ -397,6 +421,7 @@ class Transformer(nn.Module):
         self.decoder = Decoder(vocab_size, dim, num_heads, hidden_dim, num_decoder_layers, max_len, **options)
         self.vocab_size, self.dim, self.hidden_dim, self.max_len = vocab_size, dim, hidden_dim, max_len
         self.pad_index, self.norm_first = pad_index, norm_first
+        set_fused(self, fused)
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(Z (N, S, D), the (N, S) mask of the real source tokens or None)."""
@@ -539,6 +564,9 @@ def parameter_breakdown_of(parts: dict[str, list[nn.Module]]) -> dict[str, int]:
     """Parameters of each named group of modules, counting every Parameter once: one
     shared between groups (e.g. a head tied to the token embedding) goes to the first
     group that holds it, so the values sum to the model's total."""
+    if not isinstance(parts, dict):
+        raise TypeError(f"parts must be a dict from group names to lists of modules, got {type(parts).__name__}")
+    parts = {name: module_list(group, f"parts[{name!r}]") for name, group in parts.items()}
     seen: set[int] = set()
     counts = {}
     for name, modules in parts.items():
@@ -600,14 +628,26 @@ def block_stack(block: nn.Module, *example: torch.Tensor) -> tuple[list, list]:
             [tuple(x.shape[1:]), *body_shapes, tuple(x.shape[1:])])
 
 
+def _check_model(model) -> None:
+    if not isinstance(model, Transformer):
+        raise TypeError(f"model must be a Transformer, got {type(model).__name__}")
+
+
 def encoder_stack(model: Transformer, src: torch.Tensor) -> tuple[list, list]:
     """Items and shapes of the encoder column of Figure 5.7, read off ``model``."""
+    _check_model(model)
+    token_ids(src, model.vocab_size, model.max_len, "src")
     return diagrams.describe(model.encoder, src, input_name="$X$", output_name="$Z$",
                              atomic=(SelfAttentionBlock, CrossAttentionBlock, FeedForwardBlock), labels=BLOCK_LABELS)
 
 
 def decoder_stack(model: Transformer, tgt: torch.Tensor, z: torch.Tensor) -> tuple[list, list]:
     """Items and shapes of the decoder column of Figure 5.7, read off ``model``."""
+    _check_model(model)
+    token_ids(tgt, model.vocab_size, model.max_len, "tgt")
+    _check_sequence(z, model.dim, "z")
+    if z.shape[0] != tgt.shape[0]:
+        raise ValueError(f"tgt and z must have the same batch size N, got {tuple(tgt.shape)} and {tuple(z.shape)}")
     return diagrams.describe(model.decoder, (tgt, z), input_name="$0, Y_1, …, Y_{S-1}$", output_name="logits",
                              atomic=(SelfAttentionBlock, CrossAttentionBlock, FeedForwardBlock), labels=BLOCK_LABELS)
 
@@ -622,8 +662,13 @@ def draw_stacks(stacks: list[tuple[list, list]], titles: list[str] | None = None
     if titles is not None and len(titles) != len(stacks):
         raise ValueError(f"titles must have one entry per stack ({len(stacks)}), got {len(titles)}")
     sizes = []
-    for items, shapes in stacks:                        # draw once to measure each column
-        probe = diagrams.draw_stack(items, shapes)
+    for k, stack in enumerate(stacks):                  # draw once to measure each column
+        if not isinstance(stack, (list, tuple)) or len(stack) != 2:
+            raise ValueError(f"stacks[{k}] must be a pair (items, shapes), got {stack!r}")
+        try:
+            probe = diagrams.draw_stack(*stack)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"stacks[{k}]: {error}") from None
         sizes.append(tuple(probe.get_size_inches()))
         plt.close(probe)
     top = 0.35 if titles else 0.0

@@ -39,12 +39,13 @@ from numbers import Real
 import torch
 from torch import nn
 
-from lbdl_book._checks import positive_int
+from lbdl_book._checks import model_input, positive_int
 from lbdl_book import diagrams
 from lbdl_book.models.transformer import (BLOCK_LABELS, EncoderLayer, FeedForwardBlock, SelfAttentionBlock,
                                           block_parameter_count, layer_attention_maps, parameter_breakdown_of)
 from lbdl_book.nn.activations import GELU
 from lbdl_book.nn.conv import Conv2d
+from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
@@ -162,6 +163,9 @@ class TakeToken(nn.Module):
         self.index = index
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or not -x.shape[1] <= self.index < x.shape[1]:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a tensor of shape (N, T, D) with a position index={self.index}, got {got}")
         return x[:, self.index]
 
     def extra_repr(self) -> str:
@@ -199,7 +203,9 @@ class ViT(nn.Module):
     ``num_layers`` N, ``mlp_dim`` (width of the feed-forward blocks, 4D in ViT-B),
     ``dropout`` (attention weights and feed-forward output), ``readout``: ``"linear"``
     (one layer D → classes) or ``"mlp"`` (fully-conn, GELU, fully-conn, GELU, fully-conn,
-    as LBDL draws it, hidden width ``readout_dim``, D by default).
+    as LBDL draws it, hidden width ``readout_dim``, D by default). ``fused``: the layers
+    run PyTorch's fused kernels (default), or the book's computations with ``fused=False``
+    (:mod:`lbdl_book.nn.fused`); the images are checked here, once.
 
     Submodules, in the order they run: ``patchify``, ``patch_embedding`` (W^E, C·P² → D),
     ``class_token`` (E_0), ``positional`` ((M+1) × D), ``layers`` (N encoder layers),
@@ -207,7 +213,7 @@ class ViT(nn.Module):
 
     def __init__(self, image_size, patch_size: int, in_channels: int, num_classes: int, dim: int,
                  num_heads: int, num_layers: int, mlp_dim: int, dropout: float = 0.0, readout: str = "linear",
-                 readout_dim: int | None = None):
+                 readout_dim: int | None = None, *, fused: bool = True):
         super().__init__()
         self.image_size = _size_pair(image_size, "image_size")
         self.patch_size = positive_int(patch_size, "patch_size")
@@ -236,6 +242,7 @@ class ViT(nn.Module):
             h = dim if readout_dim is None else positive_int(readout_dim, "readout_dim")
             self.head = nn.Sequential(Linear(dim, h), GELU(), Linear(h, h), GELU(), Linear(h, num_classes))
         nn.init.normal_(self.positional.weight, std=INIT_STD)
+        set_fused(self, fused)
 
     @property
     def num_heads(self) -> int:
@@ -244,6 +251,7 @@ class ViT(nn.Module):
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """H⁰ = (E_0, X W^E) + P: (N, C, H, W) → (N, M+1, D)."""
         _check_images(images, self.patch_size)
+        model_input(images, self, "images")         # of the parameters' dtype: checked once, here
         if images.shape[1:] != (self.in_channels, *self.image_size):
             raise ValueError(f"images must have shape (N, C={self.in_channels}, H={self.image_size[0]}, "
                              f"W={self.image_size[1]}), got {tuple(images.shape)}")
@@ -342,6 +350,7 @@ def vit_stack(model: ViT, images: torch.Tensor) -> tuple[list, list]:
     self-attention box and a feed-forward box, the N layers in one ×N frame."""
     if not isinstance(model, ViT):
         raise TypeError(f"model must be a ViT, got {type(model).__name__}")
+    _check_images(images, model.patch_size)
 
     def linear_label(m):
         return ("fully-conn", "$W^E$") if m is model.patch_embedding else diagrams.layer_label(m)

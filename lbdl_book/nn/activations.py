@@ -33,7 +33,10 @@ from collections.abc import Callable
 from numbers import Real
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,9 +60,9 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 
 def _check_input(x) -> None:
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
-        raise TypeError(f"input must be a floating-point tensor, got {x.dtype}")
+        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
 
 
 def _check_slope(negative_slope) -> None:
@@ -183,25 +186,39 @@ class _Elementwise(nn.Module):
         return "inplace=True" if self.inplace else ""
 
 
-class Tanh(nn.Module):
-    """tanh, elementwise: ``Tanh()(x)``, any shape in, same shape out (like ``torch.nn.Tanh``)."""
+class Tanh(Fusable, nn.Module):
+    """tanh, elementwise: ``Tanh()(x)``, any shape in, same shape out (like ``torch.nn.Tanh``).
+    ``fused = True``: ``torch.tanh``, the models' fast path (:mod:`lbdl_book.nn.fused`)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return tanh(x)
+        return torch.tanh(x) if self.fused else tanh(x)
+
+    def extra_repr(self) -> str:
+        return self._fused_repr("")
 
 
-class Sigmoid(nn.Module):
-    """The logistic sigmoid, elementwise: ``Sigmoid()(x)``, any shape (like ``torch.nn.Sigmoid``)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return sigmoid(x)
-
-
-class ReLU(_Elementwise):
-    """relu, elementwise: ``ReLU(inplace=False)(x)``, any shape (like ``torch.nn.ReLU``)."""
+class Sigmoid(Fusable, nn.Module):
+    """The logistic sigmoid, elementwise: ``Sigmoid()(x)``, any shape (like ``torch.nn.Sigmoid``).
+    ``fused = True``: ``torch.sigmoid``, the models' fast path (:mod:`lbdl_book.nn.fused`)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x) if self.fused else sigmoid(x)
+
+    def extra_repr(self) -> str:
+        return self._fused_repr("")
+
+
+class ReLU(Fusable, _Elementwise):
+    """relu, elementwise: ``ReLU(inplace=False)(x)``, any shape (like ``torch.nn.ReLU``).
+    ``fused = True``: ``F.relu``, the models' fast path (:mod:`lbdl_book.nn.fused`)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.relu(x, inplace=self.inplace)
         return self._result(x, relu(x))
+
+    def extra_repr(self) -> str:
+        return self._fused_repr(super().extra_repr())
 
 
 class LeakyReLU(_Elementwise):
@@ -221,9 +238,10 @@ class LeakyReLU(_Elementwise):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-class GELU(nn.Module):
+class GELU(Fusable, nn.Module):
     """GELU, elementwise, any shape: ``GELU(approximate='none')`` is x·Φ(x) with the exact
-    Gaussian CDF Φ, ``GELU(approximate='tanh')`` its tanh approximation (like ``torch.nn.GELU``)."""
+    Gaussian CDF Φ, ``GELU(approximate='tanh')`` its tanh approximation (like ``torch.nn.GELU``).
+    ``fused = True``: ``F.gelu``, the models' fast path (:mod:`lbdl_book.nn.fused`)."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -231,7 +249,9 @@ class GELU(nn.Module):
         self.approximate = approximate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.gelu(x, approximate=self.approximate)
         return gelu(x, self.approximate)
 
     def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
+        return self._fused_repr(f"approximate={self.approximate!r}")

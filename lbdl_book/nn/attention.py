@@ -30,12 +30,15 @@ import math
 from numbers import Real
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._checks import positive_int
+from .fused import Fusable
 from .linear import Linear
 
-__all__ = ["MultiHeadAttention", "attention", "causal_mask", "linear_attention", "parameter_count", "softargmax"]
+__all__ = ["MultiHeadAttention", "attention", "attention_rounding_bound", "causal_mask", "layer_rounding_bound",
+           "linear_attention", "parameter_count", "softargmax"]
 
 
 def _check_float(x, name: str) -> None:
@@ -100,6 +103,24 @@ def _check_mask(mask, shape: tuple[int, ...]) -> None:
                          "every query needs at least one True")
 
 
+def _check_qkv(q, k, v) -> tuple[int, ...]:
+    """``q`` (..., N_Q, D_QK), ``k`` (..., N_KV, D_QK) and ``v`` (..., N_KV, D_V), float
+    tensors of one dtype with N_KV >= 1; returns their broadcast leading dimensions."""
+    for name, x in (("q", q), ("k", k), ("v", v)):
+        _check_float(x, name)
+        if x.dim() < 2:
+            raise ValueError(f"{name} must have shape (..., N, D) with at least 2 dimensions, got {tuple(x.shape)}")
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(f"q, k and v must have the same dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
+    if k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"k must have the feature size D_QK={q.shape[-1]} of q, got k of shape {tuple(k.shape)}")
+    if v.shape[-2] != k.shape[-2]:
+        raise ValueError(f"v must have one row per key (N_KV={k.shape[-2]}), got v of shape {tuple(v.shape)}")
+    if k.shape[-2] == 0:
+        raise ValueError(f"k must have at least one key (N_KV >= 1), got k of shape {tuple(k.shape)}")
+    return _broadcast([q.shape[:-2], k.shape[:-2], v.shape[:-2]], "the leading dimensions of q, k and v")
+
+
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None,
               dropout_p: float = 0.0, training: bool = True, generator: torch.Generator | None = None,
               return_weights: bool = False, scale: float | None = None):
@@ -117,19 +138,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Ten
     ``dropout_p``: when ``training``, each entry of A is zeroed with probability p and the
     others divided by 1 − p, so A keeps its expectation; ``generator`` seeds this draw.
     ``scale``: the factor of the dot products, 1/√D_QK by default."""
-    for name, x in (("q", q), ("k", k), ("v", v)):
-        _check_float(x, name)
-        if x.dim() < 2:
-            raise ValueError(f"{name} must have shape (..., N, D) with at least 2 dimensions, got {tuple(x.shape)}")
-    if not q.dtype == k.dtype == v.dtype:
-        raise TypeError(f"q, k and v must have the same dtype, got {q.dtype}, {k.dtype} and {v.dtype}")
-    if k.shape[-1] != q.shape[-1]:
-        raise ValueError(f"k must have the feature size D_QK={q.shape[-1]} of q, got k of shape {tuple(k.shape)}")
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v must have one row per key (N_KV={k.shape[-2]}), got v of shape {tuple(v.shape)}")
-    if k.shape[-2] == 0:
-        raise ValueError(f"k must have at least one key (N_KV >= 1), got k of shape {tuple(k.shape)}")
-    batch = _broadcast([q.shape[:-2], k.shape[:-2], v.shape[:-2]], "the leading dimensions of q, k and v")
+    batch = _check_qkv(q, k, v)
     if isinstance(dropout_p, bool) or not isinstance(dropout_p, Real) or not 0 <= dropout_p < 1:
         raise ValueError(f"dropout_p must be a number in [0, 1), got {dropout_p!r}")
     if scale is None:
@@ -200,7 +209,7 @@ def parameter_count(embed_dim: int, num_heads: int, dim_qk: int | None = None, d
     return weights + biases
 
 
-class MultiHeadAttention(nn.Module):
+class MultiHeadAttention(Fusable, nn.Module):
     """The multi-head attention layer of Figure 4.13, batch first: (N, T, D) in, (N, T_Q, D) out.
 
     ``embed_dim`` D, ``num_heads`` H, and per head ``dim_qk`` D_QK (queries and keys) and
@@ -221,6 +230,12 @@ class MultiHeadAttention(nn.Module):
     mask is True where attention is ALLOWED (PyTorch's ``attn_mask`` is True where it is
     forbidden), and it returns the attention weights only when asked, per head, not
     averaged over the heads.
+
+    ``fused = True`` (:func:`~lbdl_book.nn.fused.set_fused`, which also switches
+    ``out_proj``): the models' fast path, PyTorch's ``F.linear`` for the projections and
+    ``F.scaled_dot_product_attention`` for the H operators, which never forms A in memory,
+    without the checks. A call that asks for the weights (``need_weights=True``) still runs
+    the book's computation, which forms them.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dim_qk: int | None = None, dim_v: int | None = None,
@@ -247,8 +262,8 @@ class MultiHeadAttention(nn.Module):
             nn.init.zeros_(self.out_proj.bias)
 
     def extra_repr(self) -> str:
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dim_qk={self.dim_qk}, dim_v={self.dim_v}, "
-                f"bias={self.in_proj_bias is not None}, dropout={self.dropout}")
+        return self._fused_repr(f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dim_qk={self.dim_qk}, "
+                                f"dim_v={self.dim_v}, bias={self.in_proj_bias is not None}, dropout={self.dropout}")
 
     def _project(self, x: torch.Tensor, rows: slice) -> torch.Tensor:
         """x Wᵀ + b for the rows ``rows`` of the input projection: (N, T, D) → (N, T, rows)."""
@@ -263,6 +278,8 @@ class MultiHeadAttention(nn.Module):
         otherwise (X^K = X^V = x_kv). ``mask``: bool, True = allowed, of shape (T_Q, T_KV),
         (N, T_Q, T_KV) or (N, H, T_Q, T_KV); ``causal=True`` also applies :func:`causal_mask`.
         Returns Y (N, T_Q, D), and the weights A (N, H, T_Q, T_KV) if ``need_weights``."""
+        if self.fused and not need_weights:          # the models' fast path, see the class docstring
+            return self._fused_forward(x_q, x_kv, mask, causal)
         _check_float(x_q, "x_q")
         cross = x_kv is not None
         x_kv = x_q if x_kv is None else x_kv
@@ -304,6 +321,32 @@ class MultiHeadAttention(nn.Module):
             y, a = y[0], a[0]
         return (y, a) if need_weights else y
 
+    def _fused_forward(self, x_q: torch.Tensor, x_kv: torch.Tensor | None, mask: torch.Tensor | None,
+                       causal: bool) -> torch.Tensor:
+        """:meth:`forward` through PyTorch's kernels, without checks and without the weights."""
+        unbatched = x_q.dim() == 2
+        if unbatched:
+            x_q, x_kv = x_q[None], None if x_kv is None else x_kv[None]
+        h, d_qk, d_v = self.num_heads, self.dim_qk, self.dim_v
+        w, b = self.in_proj_weight, self.in_proj_bias
+        if x_kv is None:                             # self-attention: one product computes Q, K and V
+            q, k, v = F.linear(x_q, w, b).split([h * d_qk, h * d_qk, h * d_v], dim=-1)
+            x_kv = x_q
+        else:
+            q = F.linear(x_q, w[:h * d_qk], None if b is None else b[:h * d_qk])
+            k, v = F.linear(x_kv, w[h * d_qk:], None if b is None else b[h * d_qk:]).split([h * d_qk, h * d_v], -1)
+        q, k, v = (z.unflatten(-1, (h, -1)).transpose(1, 2) for z in (q, k, v))
+        if mask is not None and mask.dim() == 3:
+            mask = mask[:, None]                     # the same mask for every head
+        if causal and mask is not None:
+            mask = mask & causal_mask(x_q.shape[1], x_kv.shape[1], device=x_q.device)
+        # a bool attn_mask is True where attention is allowed, as ours; is_causal aligns the
+        # triangle at the top-left corner, as causal_mask does
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=causal and mask is None)
+        y = self.out_proj(y.transpose(1, 2).flatten(2))
+        return y[0] if unbatched else y
+
     def head_weights(self) -> dict[str, torch.Tensor]:
         """The weights in the book's layout (x multiplies on the left): ``"W_Q"`` (H, D, D_QK),
         ``"W_K"`` (H, D, D_QK), ``"W_V"`` (H, D, D_V), ``"W_O"`` (H·D_V, D), and the biases
@@ -340,3 +383,65 @@ class MultiHeadAttention(nn.Module):
                              f"this layer {ours}")
         self.load_state_dict(reference.state_dict())
         return self
+
+
+def _unit_roundoff(x: torch.Tensor) -> float:
+    return torch.finfo(x.dtype).eps / 2
+
+
+def attention_rounding_bound(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, eq: torch.Tensor | None = None,
+                             ek: torch.Tensor | None = None, ev: torch.Tensor | None = None, *,
+                             implementations: int = 2) -> torch.Tensor:
+    """How far two floating-point computations of ``att(q, k, v)`` can be apart, entry by
+    entry (the shape of the output), to first order in the unit roundoff u of the dtype.
+
+    A sum of n terms, in any order, is off by at most n·u times the sum of their
+    magnitudes. A score is a dot product of D_QK terms (plus the errors ``eq``, ``ek``
+    already in q and k, shaped like them); the softargmax then moves each weight by a
+    relative 2·max|score error| + (N_KV + 3)·u; the average of N_KV values adds N_KV·u
+    times their magnitude, plus the errors ``ev`` already in v. The bound of one
+    computation is multiplied by ``implementations`` (two different implementations, or
+    two orders of summation, differ by at most twice it). A mask only removes keys, so the
+    bound without it also holds with it."""
+    _check_qkv(q, k, v)
+    positive_int(implementations, "implementations")
+    u = _unit_roundoff(q)
+    eq, ek, ev = (torch.zeros_like(x) if e is None else e for x, e in ((q, eq), (k, ek), (v, ev)))
+    d, n = q.shape[-1], k.shape[-2]
+    with torch.no_grad():
+        score_error = (d * u * q.abs() @ k.abs().mT + eq @ k.abs().mT + q.abs() @ ek.mT) / math.sqrt(d)
+        relative = 2 * score_error.amax(-1, keepdim=True) + (2 * n + 3) * u
+        return implementations * (relative * v.abs().amax(-2, keepdim=True) + ev.amax(-2, keepdim=True))
+
+
+def layer_rounding_bound(layer: MultiHeadAttention, x_q: torch.Tensor, x_kv: torch.Tensor | None = None,
+                         mask: torch.Tensor | None = None, *, implementations: int = 2) -> torch.Tensor:
+    """:func:`attention_rounding_bound` for a :class:`MultiHeadAttention` ``layer`` (with
+    biases) on inputs of shape (N, T, D): the projections (sums of D terms and a bias), the
+    attention of every head, the output projection (sums of H·D_V terms and a bias), with
+    the errors carried from one stage to the next. ``mask`` as in the layer (True = may
+    attend); it shapes the heads' outputs whose magnitudes enter the last stage. Returns a
+    tensor of the shape of the output, (N, T_Q, D)."""
+    if not isinstance(layer, MultiHeadAttention) or layer.in_proj_bias is None:
+        raise TypeError("layer must be a MultiHeadAttention with biases")
+    x_kv = x_q if x_kv is None else x_kv
+    for x, name in ((x_q, "x_q"), (x_kv, "x_kv")):
+        _check_float(x, name)
+        if x.dim() != 3 or x.shape[-1] != layer.embed_dim:
+            raise ValueError(f"{name} must have shape (N, T, D) with D = {layer.embed_dim}, got {tuple(x.shape)}")
+    positive_int(implementations, "implementations")
+    u = _unit_roundoff(x_q)
+    w = layer.head_weights()
+    with torch.no_grad():
+        def project(x, name):                      # x W + b for every head, (N, H, T, D'), and its error bound
+            weight, bias = w[f"W_{name}"], w[f"b_{name}"][:, None]
+            return x[:, None] @ weight + bias, (x.shape[-1] + 1) * u * (x[:, None].abs() @ weight.abs() + bias.abs())
+
+        (q, eq), (k, ek), (v, ev) = project(x_q, "Q"), project(x_kv, "K"), project(x_kv, "V")
+        if mask is not None and mask.dim() == 3:
+            mask = mask[:, None]
+        heads = attention(q, k, v, mask)
+        errors = attention_rounding_bound(q, k, v, eq, ek, ev, implementations=1)
+        y, e = (z.transpose(1, 2).flatten(2) for z in (heads, errors))        # (N, T_Q, H·D_V)
+        one = (y.shape[-1] + 1) * u * (y.abs() @ w["W_O"].abs() + w["b_O"].abs()) + e @ w["W_O"].abs()
+        return implementations * one

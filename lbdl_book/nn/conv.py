@@ -28,6 +28,10 @@ The modules :class:`Conv1d`, :class:`Conv2d`, :class:`ConvTranspose1d` and
 ``weight`` must have the dtype of the input; no 3D versions, no lazy modules, no
 complex dtypes. ``groups`` is supported (the channels are split into
 ``groups`` independent convolutions, one Python iteration per group).
+
+``fused = True`` (the four modules are :class:`~lbdl_book.nn.fused.Fusable`): the models'
+fast path, PyTorch's convolution kernels (``F.conv1d``, ``F.conv2d``,
+``F.conv_transpose1d``, ``F.conv_transpose2d``) on the same parameters, without the checks.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "ReceptiveField",
@@ -224,6 +230,9 @@ def receptive_field(layers: Iterable, axis: int = 0) -> ReceptiveField:
     ``jump`` input cells apart, and multiplies the jump by its stride:
     size_l = size_{l−1} + d_l·(K_l − 1)·jump_{l−1}, jump_l = jump_{l−1}·s_l, from size 1 and
     jump 1. Padding moves the field, not its size. Returns a :class:`ReceptiveField`."""
+    if isinstance(layers, (str, bytes, torch.Tensor)) or not isinstance(layers, Iterable):
+        raise TypeError(f"layers must be a sequence of layers (ints, tuples or conv/pool modules), got "
+                        f"{type(layers).__name__}")
     size, jump = 1, 1
     for layer in layers:
         kernel, stride, dilation = _layer_hyper_parameters(layer, axis)
@@ -359,7 +368,7 @@ def conv_transpose2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
 
 # --- modules ----------------------------------------------------------------------------------
 
-class _ConvNd(nn.Module):
+class _ConvNd(Fusable, nn.Module):
     """What the four modules share: hyper-parameters, parameters and their initialisation."""
 
     _dims = 0
@@ -430,7 +439,7 @@ class _ConvNd(nn.Module):
             text += ", bias=False"
         if self.padding_mode != "zeros":
             text += f", padding_mode={self.padding_mode}"
-        return text
+        return self._fused_repr(text)
 
 
 class _Conv(_ConvNd):
@@ -442,6 +451,12 @@ class _Conv(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:                      # PyTorch's kernel, which takes the same arguments
+            convolution = F.conv1d if self._dims == 1 else F.conv2d
+            if self.padding_mode == "zeros":
+                return convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return convolution(F.pad(x, self._pad, mode=self.padding_mode), self.weight, self.bias, self.stride, 0,
+                               self.dilation, self.groups)
         convolution = type(self)._function
         if self.padding_mode == "zeros":
             return convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -494,8 +509,12 @@ class _ConvTranspose(_ConvNd):
                                                 zip(output_padding, self.stride, self.dilation)):
                 raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} is not reachable from an "
                                  f"input of spatial size {tuple(spatial)}; the smallest is {tuple(smallest)}")
-        return type(self)._function(x, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                    self.groups, self.dilation)
+        if self.fused:
+            convolution = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        else:
+            convolution = type(self)._function
+        return convolution(x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                           self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):

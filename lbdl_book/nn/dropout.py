@@ -25,6 +25,11 @@ The modules mirror ``torch.nn.Dropout`` and ``torch.nn.Dropout2d`` (arguments
   same distribution;
 * ``dropout2d`` reads a 3-D input as one unbatched image (C, H, W). PyTorch 2.x still
   reads it as (N, C, L) and drops single rows, with a warning that this will change.
+
+``fused = True`` (both modules are :class:`~lbdl_book.nn.fused.Fusable`): the models' fast
+path, PyTorch's ``F.dropout`` and ``F.dropout2d`` (PyTorch's random stream), without the
+checks. A module given a ``generator`` keeps the book's draw, so that its masks stay
+repeatable.
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from __future__ import annotations
 from numbers import Real
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = ["Dropout", "Dropout2d", "dropout", "dropout2d", "dropout_mask"]
 
@@ -59,6 +67,10 @@ def dropout_mask(shape, p: float, *, generator: torch.Generator | None = None, d
     p = 1 nothing. The draw happens on the generator's device (the CPU by default) and
     the mask is then moved to ``device``."""
     p = _check_p(p)
+    if not (isinstance(shape, int) and not isinstance(shape, bool) and shape >= 0
+            or isinstance(shape, (tuple, list, torch.Size))
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+        raise ValueError(f"shape must be a tuple of ints >= 0, got {shape!r}")
     source = generator.device if generator is not None else device
     return (torch.rand(shape, generator=generator, device=source) >= p).to(device)
 
@@ -99,7 +111,7 @@ def dropout2d(x: torch.Tensor, p: float = 0.5, training: bool = True, inplace: b
     return _apply(x, keep, p, inplace)
 
 
-class _DropoutNd(nn.Module):
+class _DropoutNd(Fusable, nn.Module):
     def __init__(self, p: float = 0.5, inplace: bool = False, *, generator: torch.Generator | None = None):
         super().__init__()
         _check_p(p)
@@ -107,8 +119,12 @@ class _DropoutNd(nn.Module):
         self.inplace = inplace
         self.generator = generator
 
+    def _use_kernel(self) -> bool:
+        """PyTorch's kernel: when fused, unless a generator asks for the book's repeatable draw."""
+        return self.fused and self.generator is None
+
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+        return self._fused_repr(f"p={self.p}, inplace={self.inplace}")
 
 
 class Dropout(_DropoutNd):
@@ -117,6 +133,8 @@ class Dropout(_DropoutNd):
     Active after ``module.train()`` (the default), the identity after ``module.eval()``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._use_kernel():
+            return F.dropout(x, self.p, self.training, self.inplace)
         return dropout(x, self.p, self.training, self.inplace, generator=self.generator)
 
 
@@ -125,4 +143,8 @@ class Dropout2d(_DropoutNd):
     ``torch.nn.Dropout2d(p=0.5, inplace=False)``; see :func:`dropout2d`."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._use_kernel():              # a 3-D input is one image (C, H, W), as in dropout2d
+            batched = x if x.dim() != 3 else x[None]
+            y = F.dropout2d(batched, self.p, self.training, self.inplace)
+            return y if x.dim() != 3 else y[0]
         return dropout2d(x, self.p, self.training, self.inplace, generator=self.generator)

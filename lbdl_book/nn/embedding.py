@@ -20,9 +20,11 @@ the other.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._checks import positive_int
+from .fused import Fusable
 
 __all__ = ["Embedding", "embedding"]
 
@@ -82,7 +84,7 @@ def embedding(x: torch.Tensor, weight: torch.Tensor, padding_idx: int | None = N
     return y
 
 
-class Embedding(nn.Module):
+class Embedding(Fusable, nn.Module):
     """A table of ``num_embeddings`` (N) trainable vectors of dimension ``embedding_dim`` (D).
 
     ``forward(x)``: integer tensor (D_1, …, D_K) → (D_1, …, D_K, D), see :func:`embedding`.
@@ -91,7 +93,10 @@ class Embedding(nn.Module):
 
     Differences from ``torch.nn.Embedding``: the rarely used options ``max_norm``,
     ``norm_type``, ``scale_grad_by_freq`` and ``sparse`` are not implemented (the
-    gradient is always a dense N×D tensor), and ``device``/``dtype`` are keyword-only."""
+    gradient is always a dense N×D tensor), and ``device``/``dtype`` are keyword-only.
+
+    ``fused = True`` (:func:`~lbdl_book.nn.fused.set_fused`): the models' fast path,
+    PyTorch's ``F.embedding``, without the checks."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
                  device=None, dtype=None):
@@ -124,8 +129,10 @@ class Embedding(nn.Module):
         return layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.embedding(x, self.weight, self.padding_idx)
         return embedding(x, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+        return self._fused_repr(text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}")

@@ -22,7 +22,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = ["INIT_SCHEMES", "Linear", "forward_stds", "init_std", "init_weight_", "linear"]
 
@@ -65,7 +68,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     return y
 
 
-class Linear(nn.Module):
+class Linear(Fusable, nn.Module):
     """A fully connected layer with the interface of ``torch.nn.Linear``.
 
     ``Linear(in_features, out_features, bias=True, device=None, dtype=None)``;
@@ -80,7 +83,10 @@ class Linear(nn.Module):
 
     Deliberate differences: ``bias`` must be a bool (PyTorch accepts any truthy value),
     and bad inputs raise ``ValueError``/``TypeError`` naming the argument (PyTorch raises
-    ``RuntimeError``)."""
+    ``RuntimeError``).
+
+    ``fused = True`` (:func:`~lbdl_book.nn.fused.set_fused`): the models' fast path,
+    PyTorch's ``F.linear`` (one fused product and bias), without the checks."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
@@ -106,10 +112,13 @@ class Linear(nn.Module):
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.linear(x, self.weight, self.bias)
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return self._fused_repr(f"in_features={self.in_features}, out_features={self.out_features}, "
+                                f"bias={self.bias is not None}")
 
 
 # Initialisation schemes: the name, and the standard deviation of the weights as a

@@ -18,6 +18,10 @@ The modules have the interface of ``torch.nn.BatchNorm1d``, ``BatchNorm2d`` and
 Where they deliberately differ: a wrong channel count or shape raises ``ValueError``
 (PyTorch raises ``RuntimeError``), and there is no lazy, synchronised or legacy
 state-dict handling.
+
+``fused = True`` (the three modules are :class:`~lbdl_book.nn.fused.Fusable`): the models'
+fast path, PyTorch's kernels ``F.batch_norm`` and ``F.layer_norm`` on the same parameters
+and buffers, without the checks.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from __future__ import annotations
 from numbers import Real
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "batch_norm", "layer_norm"]
 
@@ -153,7 +160,7 @@ def layer_norm(x: torch.Tensor, normalized_shape, weight: torch.Tensor | None = 
     return y
 
 
-class _BatchNorm(nn.Module):
+class _BatchNorm(Fusable, nn.Module):
     """Common code of :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
 
     expected = ""          # what _check_input_dim accepts, for error messages
@@ -207,11 +214,12 @@ class _BatchNorm(nn.Module):
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_float(x, "input")
-        self._check_input_dim(x)
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) expects {self.num_features} channels in "
-                             f"dim 1 of its input {self.expected}, got shape {tuple(x.shape)}")
+        if not self.fused:                       # the fused path leaves the checks to the model's entry
+            _check_float(x, "x")
+            self._check_input_dim(x)
+            if x.shape[1] != self.num_features:
+                raise ValueError(f"{type(self).__name__}({self.num_features}) expects {self.num_features} channels "
+                                 f"in dim 1 of its input {self.expected}, got shape {tuple(x.shape)}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -220,12 +228,14 @@ class _BatchNorm(nn.Module):
         # Batch statistics in training mode, and in eval mode when there are no running estimates.
         use_batch = self.training or self.running_mean is None
         update = not self.training or self.track_running_stats
-        return batch_norm(x, self.running_mean if update else None, self.running_var if update else None,
-                          self.weight, self.bias, use_batch, momentum, self.eps)
+        normalize = F.batch_norm if self.fused else batch_norm      # same arguments, same semantics
+        return normalize(x, self.running_mean if update else None, self.running_var if update else None,
+                         self.weight, self.bias, use_batch, momentum, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return self._fused_repr(f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                                f"affine={self.affine}, bias={self.bias is not None}, "
+                                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -240,7 +250,7 @@ class BatchNorm1d(_BatchNorm):
 
     def _check_input_dim(self, x: torch.Tensor) -> None:
         if x.dim() not in (2, 3):
-            raise ValueError(f"BatchNorm1d expects an input of shape (B, D) or (B, D, L), got {tuple(x.shape)}")
+            raise ValueError(f"BatchNorm1d expects an input x of shape (B, D) or (B, D, L), got {tuple(x.shape)}")
 
 
 class BatchNorm2d(_BatchNorm):
@@ -252,10 +262,10 @@ class BatchNorm2d(_BatchNorm):
 
     def _check_input_dim(self, x: torch.Tensor) -> None:
         if x.dim() != 4:
-            raise ValueError(f"BatchNorm2d expects an input of shape (B, D, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"BatchNorm2d expects an input x of shape (B, D, H, W), got {tuple(x.shape)}")
 
 
-class LayerNorm(nn.Module):
+class LayerNorm(Fusable, nn.Module):
     """Layer normalization over the last dimensions, ``normalized_shape`` (an int D or
     a tuple such as (D, H, W)).
 
@@ -288,8 +298,10 @@ class LayerNorm(nn.Module):
                 nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
+        return self._fused_repr(f"{self.normalized_shape}, eps={self.eps}, "
+                                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

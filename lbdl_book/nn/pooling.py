@@ -23,6 +23,10 @@ The modules mirror ``torch.nn.MaxPool1d``, ``MaxPool2d``, ``AvgPool1d`` and
 ``AvgPool2d``: same names, arguments, defaults and ``repr``, and, like them, no
 parameters or buffers. Deliberate difference: ``ceil_mode=True`` and
 ``return_indices=True`` are not implemented and raise ``ValueError``.
+
+``fused = True`` (the four modules are :class:`~lbdl_book.nn.fused.Fusable`): the models'
+fast path, PyTorch's pooling kernels (``F.max_pool2d``, ``F.avg_pool2d``, ...) with the
+same arguments, without the checks.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from numbers import Integral
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .fused import Fusable
 
 __all__ = [
     "AvgPool1d",
@@ -189,7 +195,7 @@ def _refuse(ceil_mode, return_indices=False) -> None:
                          f"got return_indices={return_indices!r}")
 
 
-class _MaxPoolNd(nn.Module):
+class _MaxPoolNd(Fusable, nn.Module):
     spatial = 0
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -207,8 +213,8 @@ class _MaxPoolNd(nn.Module):
         self.ceil_mode = ceil_mode
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return self._fused_repr(f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -217,7 +223,8 @@ class MaxPool1d(_MaxPoolNd):
     spatial = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        pool = F.max_pool1d if self.fused else max_pool1d
+        return pool(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -226,10 +233,11 @@ class MaxPool2d(_MaxPoolNd):
     spatial = 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        pool = F.max_pool2d if self.fused else max_pool2d
+        return pool(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
 
-class AvgPool1d(nn.Module):
+class AvgPool1d(Fusable, nn.Module):
     """Average pooling of (N, C, L) or (C, L) signals, as ``torch.nn.AvgPool1d``; see :func:`avg_pool1d`."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -243,13 +251,14 @@ class AvgPool1d(nn.Module):
         self.count_include_pad = count_include_pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad)
+        pool = F.avg_pool1d if self.fused else avg_pool1d
+        return pool(x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return self._fused_repr(f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
 
 
-class AvgPool2d(nn.Module):
+class AvgPool2d(Fusable, nn.Module):
     """Average pooling of (N, C, H, W) or (C, H, W) images, as ``torch.nn.AvgPool2d``; see :func:`avg_pool2d`."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -270,8 +279,9 @@ class AvgPool2d(nn.Module):
         self.divisor_override = divisor_override
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad,
-                          divisor_override=self.divisor_override)
+        pool = F.avg_pool2d if self.fused else avg_pool2d
+        return pool(x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad,
+                    divisor_override=self.divisor_override)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return self._fused_repr(f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")

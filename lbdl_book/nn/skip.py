@@ -25,6 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .._checks import tensor
 from ..losses import cross_entropy
 from .activations import ReLU
 from .linear import Linear
@@ -51,6 +52,7 @@ class Residual(nn.Module):
         self.branch = branch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tensor(x, "x")
         fx = self.branch(x)
         if not isinstance(fx, torch.Tensor) or fx.shape != x.shape:
             got = tuple(fx.shape) if isinstance(fx, torch.Tensor) else type(fx).__name__
@@ -74,8 +76,9 @@ class ConcatSkip(nn.Module):
         self.branch, self.dim = branch, dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tensor(x, "x")
         if not -x.dim() <= self.dim < x.dim():
-            raise ValueError(f"dim={self.dim} is out of range for an input of shape {tuple(x.shape)}")
+            raise ValueError(f"dim={self.dim} is out of range for an input x of shape {tuple(x.shape)}")
         fx = self.branch(x)
         dim = self.dim % x.dim()
         if fx.dim() != x.dim() or fx.shape[:dim] != x.shape[:dim] or fx.shape[dim + 1:] != x.shape[dim + 1:]:
