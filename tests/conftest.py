@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -18,11 +19,16 @@ def language(monkeypatch):
 @pytest.fixture(autouse=True, scope="session")
 def one_thread_per_worker():
     """The unit tests run in two pytest-xdist workers on a 2-core machine, on small
-    tensors: one thread per worker avoids the threads of the two workers fighting."""
+    tensors: one thread per worker avoids the threads of the two workers fighting.
+    ``LBDL_THREADS`` (the book's thread policy) overrides it, so that
+    ``tools/cpu_paths.py`` can also run the suite through PyTorch's multi-threaded
+    kernels, whose reductions split the sums differently."""
     import torch
 
+    from lbdl_book import config
+
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(config.threads() if os.environ.get("LBDL_THREADS", "").strip() else 1)
     yield
     torch.set_num_threads(threads)
 

@@ -1,12 +1,12 @@
 """Autoregressive models of §3.2 (lbdl_book.autoregressive).
 
-Tolerances. ``sequence_cross_entropy`` and ``perplexity`` compute the same sums as
-PyTorch's ``F.cross_entropy`` in another order, so they agree up to rounding: the loss is
-a mean of N·T values of order log K ≤ 10, so float32 rtol 1e-6 (~16 unit roundoffs of
-6e-8) and float64 rtol 1e-12 leave room for reordering and still catch any real error.
-Gradients with respect to the logits are (softmax − one-hot)/(N·T), at most 1/(N·T) in
-size: atol 1e-7 (float32) / 1e-14 (float64) relative to that scale. Causality is tested
-with exact equalities: an input that has no path to an output changes it by exactly 0.
+Tolerances (tests/_bounds.py). ``sequence_cross_entropy`` and ``perplexity`` compute the
+same sums as PyTorch's ``F.cross_entropy`` in another order, so they agree up to
+rounding: `_bounds.cross_entropy_bounds` (a log-softmax per position, a mean of N·T of
+them; the gradient (softmax − one-hot)/(N·T)), and exp for the perplexity (its relative
+error is the loss's absolute error, plus a rounding). Causality is tested with exact
+equalities: an input that has no path to an output changes it by exactly 0. Sampling
+frequencies are within 5 standard errors of the exact probabilities.
 """
 
 import math
@@ -16,12 +16,11 @@ import torch
 import torch.nn.functional as F
 
 import lbdl_book as lbdl
+from _bounds import assert_within, cross_entropy_bounds, gamma, softmax_bounds, unit_roundoff
 from lbdl_book.autoregressive import (CausalConvLM, dependency_matrix, perplexity, sample, sequence_cross_entropy,
                                       sequence_log_prob, windows)
 
 DTYPES = [torch.float32, torch.float64]
-TOL = {torch.float32: dict(value=(1e-6, 1e-6), grad=(1e-7, 1e-6)),
-       torch.float64: dict(value=(1e-12, 1e-12), grad=(1e-14, 1e-12))}
 
 
 def generator(seed=0):
@@ -126,38 +125,65 @@ def test_sequence_cross_entropy_and_perplexity_match_torch(dtype, n, length, k):
     ours = sequence_cross_entropy(logits, tokens)
     (grad,) = torch.autograd.grad(ours, logits)
     (ref_grad,) = torch.autograd.grad(ref, logits, retain_graph=True)
-    torch.testing.assert_close(ours, ref, atol=TOL[dtype]["value"][0], rtol=TOL[dtype]["value"][1])
-    torch.testing.assert_close(grad, ref_grad, atol=TOL[dtype]["grad"][0], rtol=TOL[dtype]["grad"][1])
+    value_bound, grad_bound = cross_entropy_bounds(logits.reshape(-1, k), tokens.reshape(-1))
+    grad_bound = grad_bound.reshape(logits.shape)
+    assert_within(ours, ref, 2 * value_bound)
+    assert_within(grad, ref_grad, 2 * grad_bound)
     # the chain rule: the mean cross-entropy is minus the total log-probability over N·T
-    torch.testing.assert_close(ours, -sequence_log_prob(logits, tokens).sum() / (n * length),
-                               atol=TOL[dtype]["value"][0], rtol=TOL[dtype]["value"][1])
+    # (sums over T then N, then the division: the same terms, another order)
+    assert_within(ours, -sequence_log_prob(logits, tokens).sum() / (n * length), 2 * value_bound)
     ppl = perplexity(logits, tokens)
     (ppl_grad,) = torch.autograd.grad(ppl, logits)
     (ref_ppl_grad,) = torch.autograd.grad(ref.exp(), logits)
-    torch.testing.assert_close(ppl, ref.exp(), atol=0, rtol=10 * TOL[dtype]["value"][1])
-    torch.testing.assert_close(ppl_grad, ref_ppl_grad, atol=10 * TOL[dtype]["grad"][0] * ppl.item(),
-                               rtol=10 * TOL[dtype]["grad"][1])
+    # exp(L): relative error = the absolute error of L, plus one rounding; its gradient
+    # exp(L)·∂L: the gradient's error times exp(L), plus ∂L times the error of exp(L)
+    u = unit_roundoff(dtype)
+    ppl_rel = 2 * value_bound + 2 * u
+    assert_within(ppl, ref.exp(), ppl * ppl_rel)
+    assert_within(ppl_grad, ref_ppl_grad, ppl.detach() * (2 * grad_bound + ref_grad.abs() * (ppl_rel + 2 * u)))
 
 
 def test_sequence_log_prob_by_hand_and_chain_rule_normalisation():
     logits = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]], dtype=torch.float64))
     tokens = torch.tensor([[1, 0, 1]])
-    assert torch.allclose(sequence_log_prob(logits, tokens), torch.tensor([math.log(0.5 * 0.9 * 0.8)],
-                                                                          dtype=torch.float64))
+    # three log-softmax entries (softmax_bounds, plus the logs' own rounding, which the
+    # shift-invariant log-softmax passes on at most twice) summed; log(0.36): γ₃ relative
+    f64 = torch.float64
+    picked = softmax_bounds(logits)["log_softmax"][0].gather(1, tokens[0][:, None]).sum()
+    exact = math.log(0.5 * 0.9 * 0.8)
+    bound = picked + 2 * 3 * unit_roundoff(f64) * logits.abs().max() + gamma(3, f64) * (logits.abs().sum() + abs(exact))
+    assert_within(sequence_log_prob(logits, tokens), torch.tensor([exact], dtype=f64), bound)
     # any causal model defines a normalised distribution over the K^T sequences
     m = model(vocab_size=3, context=2, dtype=torch.float64)
     every = torch.cartesian_prod(*[torch.arange(3)] * 4)                  # (81, 4)
     with torch.no_grad():
-        total = sequence_log_prob(m(every), every).exp().sum()
-    assert abs(total.item() - 1) < 1e-12
+        logits = m(every)
+        log_p = sequence_log_prob(logits, every)
+        total = log_p.exp().sum()
+    # each sequence's log-probability: 4 log-softmax entries (softmax_bounds) and their sum;
+    # its exp then carries that as a relative error, and the sum of 81 rounds (γ₈₁)
+    f64 = torch.float64
+    entries = softmax_bounds(logits)["log_softmax"].gather(2, every[..., None])[..., 0]
+    terms = torch.log_softmax(logits, -1).gather(2, every[..., None])[..., 0].abs()
+    per_sequence = entries.sum(1) + gamma(4, f64) * terms.sum(1) + 2 * unit_roundoff(f64)
+    assert abs(total.item() - 1) <= (log_p.exp() * per_sequence).sum().item() + gamma(81, f64)
 
 
 def test_perplexity_of_uniform_and_perfect_models():
     tokens = torch.randint(11, (3, 20), generator=generator(8))
-    assert abs(perplexity(torch.zeros(3, 20, 11), tokens).item() - 11) < 1e-4
-    assert abs(perplexity(torch.zeros(60, 11), tokens.reshape(-1)).item() - 11) < 1e-4       # (N, K) form
+    # uniform logits: the loss is log 11 within cross_entropy_bounds, so the perplexity is 11
+    # within 11·(that + 2u)
+    flat = tokens.reshape(-1)
+    loss_bound, _ = cross_entropy_bounds(torch.zeros(60, 11), flat)
+    uniform = 11 * (loss_bound.item() + 2 * unit_roundoff(torch.float32))
+    assert abs(perplexity(torch.zeros(3, 20, 11), tokens).item() - 11) <= uniform
+    assert abs(perplexity(torch.zeros(60, 11), flat).item() - 11) <= uniform       # (N, K) form
+    # one-hot logits of 100: the loss is log(1 + 10e^{−100}) ≈ 4e-43, so the perplexity 1 +
+    # that, within the rounding of the loss and of exp
     confident = 100 * F.one_hot(tokens, 11).double()
-    assert abs(perplexity(confident, tokens).item() - 1) < 1e-12
+    loss_bound, _ = cross_entropy_bounds(confident.reshape(-1, 11), flat)
+    exact = 10 * math.exp(-100)                                      # log(1 + 10e^{−100}), to first order
+    assert abs(perplexity(confident, tokens).item() - 1) <= loss_bound.item() + 2 * unit_roundoff(torch.float64) + exact
 
 
 def test_training_a_periodic_sequence_drives_perplexity_to_its_floor():
@@ -185,8 +211,8 @@ def test_sampling_follows_the_chain_rule_distribution():
         exact = sequence_log_prob(m(every), every).exp()
     drawn = sample(m, 3, num_samples=40_000, generator=generator(9))
     frequency = torch.bincount(drawn @ torch.tensor([4, 2, 1]), minlength=8) / 40_000
-    # binomial standard deviation ≤ sqrt(0.25 / 40000) = 0.0025 per sequence: 0.012 is > 4.5 σ
-    assert (frequency - exact).abs().max() < 0.012, (frequency, exact)
+    # a binomial proportion per sequence: within 5 standard errors √(p(1 − p)/n)
+    assert ((frequency - exact).abs() <= 5 * (exact * (1 - exact) / 40_000).sqrt()).all(), (frequency, exact)
     assert exact.max() > 0.3                                     # the test is not trivially uniform
 
 

@@ -1,14 +1,14 @@
 """§3.4 backpropagation: the hand-written backward pass against autograd, gradient-norm
 clipping against ``torch.nn.utils.clip_grad_norm_``, and the resource counters.
 
-Tolerances. The hand-written backward runs exactly the products autograd runs (x Wᵀ,
-g W, gᵀ x, sums), but a matrix product may be split and summed in a different order
-inside BLAS, so the two agree up to rounding, not bit for bit. In float64 (unit roundoff
-1.1e-16) a product of length n ≤ 64 of O(1) numbers is exact to ~n·1e-16 ≈ 1e-14 and
-the chain over at most 6 layers multiplies that by a few: 1e-12 relative and absolute
-is a hundred times that margin and still catches any real mistake (a wrong transpose,
-a missing σ', a forgotten layer all give errors of order 1e-2 or more). float32 (6e-8)
-gets 1e-5 for the same reason.
+Tolerances (tests/_bounds.py). The hand-written backward runs exactly the products
+autograd runs (x Wᵀ, g W, gᵀ x, sums), but a matrix product may be split and summed in a
+different order inside BLAS, so the two agree up to rounding, not bit for bit:
+`_bounds.mlp` bounds the difference entry by entry, layer by layer (each sum of n terms
+off by γ_n of the sum of their absolute values, errors carried to the next layer; the
+forward pass is shared bit for bit where both sides run layer_forward). A wrong
+transpose, a missing σ' or a forgotten layer gives errors of the size of the gradients.
+Norms and clipping: a Euclidean norm of N entries is within γ_{N+2} relative.
 """
 
 import math
@@ -20,18 +20,30 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, gamma, mlp, unit_roundoff
 from lbdl_book import backprop
 from lbdl_book.backprop import (ChainMLP, Gradients, activation_memory, activation_derivative, activate,
                                 checkpointed, clip_grad_norm, counted_flops, draw_chain, gradient_norms,
-                                layer_backward, layer_forward, matmul_flops, mse_and_gradient, saved_tensor_bytes,
-                                time_forward_backward)
+                                layer_backward, layer_forward, matmul_flops, mse_and_gradient, saved_tensor_bytes)
 
-TOL = {torch.float64: dict(atol=1e-12, rtol=1e-12), torch.float32: dict(atol=1e-5, rtol=1e-5)}
 SHAPES = [(3, 1), (4, 16, 3), (5, 32, 32, 2), (8, 24, 16, 16, 12, 4), (64, 64, 64, 64, 64, 64, 10)]
 
 
 def generator(seed=0):
     return torch.Generator().manual_seed(seed)
+
+
+def layers_of(model: ChainMLP):
+    """[(W_d, b_d, σ_d)] for `_bounds.mlp`."""
+    return [(w, b, model.layer_activation(d + 1)) for d, (w, b) in enumerate(zip(model.weights, model.biases))]
+
+
+def mse_bounds(prediction, target):
+    """One side's bounds on the MSE loss (N squares of rounded differences, summed and
+    divided: γ_{N+3} relative) and on its gradient 2(y − t)/N (γ₃ relative)."""
+    error = (prediction - target).double()
+    loss, grad = (error**2).mean(), 2 * error / error.numel()
+    return gamma(error.numel() + 3, prediction.dtype) * loss, gamma(3, prediction.dtype) * grad.abs()
 
 
 def autograd_gradients(model: ChainMLP, x, target):
@@ -68,12 +80,17 @@ def test_hand_written_backward_equals_autograd(dtype, widths, activation):
 
     assert len(activations) == model.depth + 1 == len(widths)
     assert [a.shape for a in activations] == [(9, n) for n in widths]
-    torch.testing.assert_close(loss, ref_loss, **TOL[dtype])
-    for ours, theirs in zip(grads.parameters(), ref_params, strict=True):
+    # the forward passes are the same operations (layer_forward), bit for bit: only the
+    # loss, its gradient and the backward products differ
+    loss_bound, grad_bound = mse_bounds(activations[-1], target)
+    bounds = mlp(layers_of(model), x, grad_output, forward_rounds=False, upstream_error=grad_bound)
+    assert_within(loss, ref_loss, 2 * loss_bound)
+    expected = [b for pair in zip(bounds["weight"], bounds["bias"]) for b in pair]
+    for ours, theirs, bound in zip(grads.parameters(), ref_params, expected, strict=True):
         assert ours.shape == theirs.shape and ours.dtype == dtype
-        torch.testing.assert_close(ours, theirs, **TOL[dtype])
-    for ours, theirs in zip(grads.activations, ref_activations, strict=True):
-        torch.testing.assert_close(ours, theirs, **TOL[dtype])
+        assert_within(ours, theirs, bound)
+    for ours, theirs, bound in zip(grads.activations, ref_activations, bounds["activations"], strict=True):
+        assert_within(ours, theirs, bound)
 
 
 @pytest.mark.parametrize("widths", SHAPES)
@@ -85,12 +102,19 @@ def test_the_torch_module_is_the_same_function_with_the_same_gradients(widths, a
     x = torch.randn(6, widths[0], generator=generator(4), dtype=torch.float64)
     target = torch.randn(6, widths[-1], generator=generator(5), dtype=torch.float64)
     activations = model.forward(x)
-    torch.testing.assert_close(module(x), activations[-1], **TOL[torch.float64])
+    # nn.Linear (addmm) against x Wᵀ + b: two forward passes, two backward passes, and the
+    # loss gradients of two slightly different outputs
+    _, grad_output = mse_and_gradient(activations[-1], target)
+    forward = mlp(layers_of(model), x, implementations=1)["value"]
+    bounds = mlp(layers_of(model), x, grad_output,
+                 upstream_error=mse_bounds(activations[-1], target)[1] + 2 * forward / forward.numel())
+    assert_within(module(x), activations[-1], bounds["value"])
     F.mse_loss(module(x), target).backward()
-    grads = model.backward(activations, mse_and_gradient(activations[-1], target)[1])
+    grads = model.backward(activations, grad_output)
     ref = [p.grad for p in module.parameters()]
-    for ours, theirs in zip(grads.parameters(), ref, strict=True):
-        torch.testing.assert_close(ours, theirs, **TOL[torch.float64])
+    expected = [b for pair in zip(bounds["weight"], bounds["bias"]) for b in pair]
+    for ours, theirs, bound in zip(grads.parameters(), ref, expected, strict=True):
+        assert_within(ours, theirs, bound)
 
 
 def test_gradcheck_of_one_layer_backward():
@@ -106,8 +130,10 @@ def test_gradcheck_of_one_layer_backward():
         # ⟨upstream, f(x; W, b)⟩ has gradient (grad_x, grad_w, grad_b): check with autograd.vjp
         _, (ref_x, ref_w, ref_b) = torch.autograd.functional.vjp(
             lambda x_, w_, b_: layer_forward(x_, w_, b_, activation), (x, w, b), upstream)
-        for ours, theirs in ((grad_x, ref_x), (grad_w, ref_w), (grad_b, ref_b)):
-            torch.testing.assert_close(ours, theirs, **TOL[torch.float64])
+        bounds = mlp([(w, b, activation)], x, upstream, forward_rounds=False)
+        for ours, theirs, bound in ((grad_x, ref_x, bounds["x"]), (grad_w, ref_w, bounds["weight"][0]),
+                                    (grad_b, ref_b, bounds["bias"][0])):
+            assert_within(ours, theirs, bound)
         assert torch.autograd.gradcheck(lambda x_, w_, b_: layer_forward(x_, w_, b_, activation),
                                         (x.requires_grad_(), w.requires_grad_(), b.requires_grad_()))
 
@@ -119,7 +145,8 @@ def test_relu_derivative_at_zero_follows_pytorch():
     assert ref.tolist() == [0.0, 0.0, 1.0]
     y = torch.tanh(z.detach())
     (ref_tanh,) = torch.autograd.grad(torch.tanh(z).sum(), z)
-    torch.testing.assert_close(activation_derivative(y, "tanh"), ref_tanh, **TOL[torch.float64])
+    # 1 − y·y on both sides, perhaps with a fused multiply-add on one: within 2γ₂(1 + y²)
+    assert_within(activation_derivative(y, "tanh"), ref_tanh, 2 * gamma(2, torch.float64) * (1 + y**2))
 
 
 def test_backward_is_written_by_hand(monkeypatch):
@@ -142,9 +169,10 @@ def test_backward_is_written_by_hand(monkeypatch):
 
 def test_init_scale_and_seed():
     model = ChainMLP((400, 300, 200), "relu", gain=math.sqrt(2), seed=1)
-    # W_d ~ N(0, gain² / n_in): the empirical variance is within 2% of it (120,000 samples)
-    assert abs(model.weights[0].var().item() * 400 / 2 - 1) < 0.02
-    assert abs(model.weights[1].var().item() * 300 / 2 - 1) < 0.02
+    # W_d ~ N(0, gain² / n_in): the variance of n Gaussian draws has a relative standard
+    # error of √(2/n); within 5 of them
+    for w, n_in in ((model.weights[0], 400), (model.weights[1], 300)):
+        assert abs(w.var().item() * n_in / 2 - 1) < 5 * math.sqrt(2 / w.numel())
     assert all(torch.equal(b, torch.zeros_like(b)) for b in model.biases)
     again = ChainMLP((400, 300, 200), "relu", gain=math.sqrt(2), seed=1)
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
@@ -159,8 +187,9 @@ def test_mse_and_gradient_match_torch():
         loss, grad = mse_and_gradient(prediction.detach(), target)
         ref = F.mse_loss(prediction, target)
         (ref_grad,) = torch.autograd.grad(ref, prediction)
-        torch.testing.assert_close(loss, ref.detach(), **TOL[dtype])
-        torch.testing.assert_close(grad, ref_grad, **TOL[dtype])
+        loss_bound, grad_bound = mse_bounds(prediction.detach(), target)
+        assert_within(loss, ref.detach(), 2 * loss_bound)
+        assert_within(grad, ref_grad, 2 * grad_bound)
 
 
 def test_gradient_norms_vanish_and_explode_with_the_init():
@@ -176,10 +205,16 @@ def test_gradient_norms_vanish_and_explode_with_the_init():
     # the norms equal those of the autograd gradients
     model = ChainMLP(widths, "tanh", gain=3.0, seed=0)
     _, ref_params, ref_activations = autograd_gradients(model, x, target)
-    torch.testing.assert_close(norms[3.0]["weights"], torch.stack([p.norm() for p in ref_params[0::2]]),
-                               **TOL[torch.float64])
-    torch.testing.assert_close(norms[3.0]["activations"], torch.stack([a.norm() for a in ref_activations]),
-                               **TOL[torch.float64])
+    # | ‖a‖ − ‖b‖ | ≤ ‖a − b‖ ≤ ‖entrywise bound‖, and each norm rounds (γ_{N+2} relative)
+    activations = model.forward(x)
+    loss_bound, grad_bound = mse_bounds(activations[-1], target)
+    bounds = mlp(layers_of(model), x, mse_and_gradient(activations[-1], target)[1], forward_rounds=False,
+                 upstream_error=grad_bound)
+    for ours, refs, entrywise in ((norms[3.0]["weights"], ref_params[0::2], bounds["weight"]),
+                                  (norms[3.0]["activations"], ref_activations, bounds["activations"])):
+        expected = torch.stack([r.norm() for r in refs])
+        rounding = torch.stack([2 * gamma(r.numel() + 2, torch.float64) * r.norm() for r in refs])
+        assert_within(ours, expected, torch.stack([e.norm() for e in entrywise]) + rounding)
     ratio = {gain: (r["activations"][0] / r["activations"][-1]).item() for gain, r in norms.items()}
     # gain 0.5 ≈ halves the gradient at each of 20 layers (0.5^20 ≈ 1e-6), gain 3 makes it grow
     assert ratio[0.5] < 1e-4 and ratio[3.0] > 1e2 and 1e-2 < ratio[1.0] < 1e1, ratio
@@ -203,19 +238,24 @@ def test_clip_grad_norm_matches_torch(dtype, scale, max_norm):
     before = [g.clone() for g in ours]
     norm = clip_grad_norm(ours, max_norm)
     ref_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-    # Same arithmetic in the same order (norm of the per-tensor norms, then one factor):
-    # the results agree to a few roundoffs (TOL above).
-    torch.testing.assert_close(norm, ref_norm, **TOL[dtype])
+    # Same arithmetic (norm of the per-tensor norms, then one factor), perhaps in another
+    # order: the norm of all N entries within γ_{N+4} relative on each side, the factor
+    # max_norm/(norm + ε) two roundings more, the product one more
+    n = sum(b.numel() for b in before)
+    assert_within(norm, ref_norm, 2 * gamma(n + 4, dtype) * ref_norm.abs())
     for g, p in zip(ours, params):
-        torch.testing.assert_close(g, p.grad, **TOL[dtype])
+        assert_within(g, p.grad, 2 * gamma(n + 7, dtype) * p.grad.abs())
     total_before = math.sqrt(sum((b.double() ** 2).sum().item() for b in before))
-    assert math.isclose(norm.item(), total_before, rel_tol=1e-5)
+    assert math.isclose(norm.item(), total_before, rel_tol=gamma(n + 4, dtype) + gamma(n + 4, torch.float64))
     total_after = math.sqrt(sum((g.double() ** 2).sum().item() for g in ours))
     if total_before > max_norm:
-        # the norm becomes max_norm (up to eps = 1e-6 in the factor) and the direction is kept
-        assert math.isclose(total_after, max_norm, rel_tol=1e-5)
+        # the norm becomes max_norm·‖g‖/(‖g‖ + ε), ε = 1e-6, up to the rounding of the factor
+        # and of each entry, and the direction is kept: each entry scaled by the same
+        # factor within u, so 1 − cos ≤ u² (plus the float64 rounding of the cosine)
+        assert math.isclose(total_after, max_norm, rel_tol=1e-6 / total_before + gamma(n + 8, dtype))
         flat, flat_before = torch.cat([g.flatten() for g in ours]), torch.cat([b.flatten() for b in before])
-        assert F.cosine_similarity(flat.double(), flat_before.double(), dim=0) > 1 - 1e-6
+        assert F.cosine_similarity(flat.double(), flat_before.double(), dim=0) >= \
+            1 - unit_roundoff(dtype) ** 2 - gamma(3 * n + 4, torch.float64)
     else:
         assert all(torch.equal(g, b) for g, b in zip(ours, before))   # factor exactly 1
 
@@ -225,11 +265,13 @@ def test_clip_grad_norm_edge_cases(monkeypatch):
     assert clip_grad_norm(zero, 1.0).item() == 0 and all((g == 0).all() for g in zero)
     single = torch.tensor([3.0, 4.0])
     assert clip_grad_norm(single, 1.0).item() == 5.0
-    torch.testing.assert_close(single, torch.tensor([0.6, 0.8]), atol=1e-6, rtol=0)
+    # scaled by 1/(5 + ε), ε = 1e-6: 0.6 and 0.8 less ε/5 relative, plus γ₃ of rounding
+    expected = torch.tensor([0.6, 0.8])
+    assert_within(single, expected, expected * (1e-6 / 5 + gamma(3, torch.float32)))
     assert clip_grad_norm([], 1.0).item() == 0
     # max_norm = inf measures the norm and changes nothing, as in PyTorch
     big = [torch.full((3,), 1e3), torch.full((2,), -1e3)]
-    assert math.isclose(clip_grad_norm(big, math.inf).item(), math.sqrt(5) * 1e3, rel_tol=1e-6)
+    assert math.isclose(clip_grad_norm(big, math.inf).item(), math.sqrt(5) * 1e3, rel_tol=gamma(5 + 4, torch.float32))
     assert all(torch.equal(g, torch.full_like(g, v)) for g, v in zip(big, (1e3, -1e3)))
     param = nn.Parameter(torch.zeros(3))
     param.grad = torch.full((3,), 1e3)
@@ -317,10 +359,11 @@ def test_checkpointing_keeps_fewer_activations_and_the_same_gradients():
     for segments in (1, 3, 4, 12):
         module.zero_grad()
         out = checkpointed(list(module), segments)(x)
-        torch.testing.assert_close(out, module(x), **TOL[torch.float64])
+        # recomputing a segment runs the same layers on the same input: the same numbers, bit for bit
+        assert torch.equal(out, module(x))
         out.backward(upstream)
         for p, ref in zip(module.parameters(), plain, strict=True):
-            torch.testing.assert_close(p.grad, ref, **TOL[torch.float64])
+            assert torch.equal(p.grad, ref)
         memory = activation_memory(list(module), x, segments)
         # the input of each segment is kept; recomputing one segment of depth/segments
         # layers saves its depth/segments activations again (its own input excluded,
@@ -339,57 +382,6 @@ def test_checkpoint_segment_errors():
         checkpointed(layers, 3)
     with pytest.raises(ValueError, match="segments must be a positive int, got 0"):
         checkpointed(layers, 0)
-
-
-def test_time_forward_backward_restores_threads():
-    module = ChainMLP((32, 32, 32), "relu", dtype=torch.float32).to_module()
-    x = torch.randn(8, 32)
-    threads = torch.get_num_threads()
-    result = time_forward_backward(module, x, module.parameters(), repeat=3, threads=1)
-    assert set(result) == {"forward", "backward"} and all(v > 0 for v in result.values())
-    assert torch.get_num_threads() == threads
-    assert all(p.grad is not None for p in module.parameters())
-    with pytest.raises(ValueError, match="repeat must be a positive int, got 0"):
-        time_forward_backward(module, x, module.parameters(), repeat=0)
-    with pytest.raises(ValueError, match="threads must be a positive int, got 0"):
-        time_forward_backward(module, x, module.parameters(), threads=0)
-    with pytest.raises(TypeError, match="x must be a floating-point tensor, got torch.int64"):
-        time_forward_backward(module, torch.ones(8, 32, dtype=torch.long), module.parameters())
-
-
-# --- errors and figure -------------------------------------------------------------------
-
-def test_chain_errors():
-    with pytest.raises(ValueError, match=r"widths must be a sequence \(n_0, …, n_D\) of at least 2 ints, got \(3,\)"):
-        ChainMLP((3,))
-    with pytest.raises(ValueError, match="every width must be a positive int, got 0"):
-        ChainMLP((3, 0, 2))
-    with pytest.raises(ValueError, match=r"activation must be one of \('tanh', 'relu', 'identity'\), got 'sigmoid'"):
-        ChainMLP((3, 2), "sigmoid")
-    with pytest.raises(ValueError, match="gain must be a finite number > 0, got 0"):
-        ChainMLP((3, 2), gain=0)
-    with pytest.raises(TypeError, match="dtype must be a floating-point torch.dtype"):
-        ChainMLP((3, 2), dtype=torch.int64)
-    model = ChainMLP((3, 4, 2))
-    with pytest.raises(ValueError, match=r"x must have shape \(\*, 3\), got \(5, 4\)"):
-        model.forward(torch.zeros(5, 4, dtype=torch.float64))
-    with pytest.raises(TypeError, match="x must have the dtype and device of the parameters .*got torch.float32"):
-        model.forward(torch.zeros(5, 3))
-    with pytest.raises(TypeError, match="x must be a floating-point tensor, got torch.int64"):
-        model.forward(torch.zeros(5, 3, dtype=torch.long))
-    activations = model.forward(torch.zeros(5, 3, dtype=torch.float64))
-    with pytest.raises(ValueError, match=r"activations must be the D \+ 1 = 3 tensors of forward\(\), got 2"):
-        model.backward(activations[1:], torch.zeros(5, 2, dtype=torch.float64))
-    with pytest.raises(ValueError, match=r"grad_output must have shape \(5, 2\), got \(5, 3\)"):
-        model.backward(activations, torch.zeros(5, 3, dtype=torch.float64))
-    with pytest.raises(ValueError, match=r"target must have the shape of prediction \(5, 2\), got \(5, 1\)"):
-        mse_and_gradient(torch.zeros(5, 2), torch.zeros(5, 1))
-    with pytest.raises(TypeError, match="model must be a ChainMLP, got Sequential"):
-        gradient_norms(model.to_module(), torch.zeros(5, 3), torch.zeros(5, 2))
-    with pytest.raises(ValueError, match="batch must be a positive int, got 0"):
-        matmul_flops((3, 2), 0)
-    with pytest.raises(TypeError, match="fn must be callable, got int"):
-        saved_tensor_bytes(3)
 
 
 def test_figure_3_3_is_drawn():

@@ -1,16 +1,16 @@
 """§4.8 attention against PyTorch: ``attention`` vs ``F.scaled_dot_product_attention`` and
 ``MultiHeadAttention`` vs ``nn.MultiheadAttention`` (weights copied), values and gradients.
 
-Tolerances. Ours and PyTorch's compute the same sums in a different order (PyTorch
-scales q and k by √scale each, fuses the softmax, may block the products), so they
-agree up to rounding, not bit for bit. The inputs are N(0, 1); a score is a sum of
-D_QK ≤ 64 products, of size up to ~30, an output a convex combination of values of
-size ~3, and a gradient sums N_KV ≤ 33 such terms. With unit roundoffs 6e-8 (float32)
-and 1.1e-16 (float64), a few hundred roundoffs of these magnitudes bound the expected
-disagreement: 2e-5 absolute for float32, 1e-12 for float64. The multi-head layer adds
-two products with D ≤ 24 terms before and after, hence the same bounds. Largest
-differences observed (values and gradients): operator 1.9e-6 / 2.7e-15, multi-head layer
-3.8e-6 / 3.6e-15, softargmax 1.2e-7 / 3.9e-16 (float32 / float64).
+Tolerances (tests/_bounds.py). Ours and PyTorch's compute the same sums in a different
+order (PyTorch scales q and k by √scale each, fuses the softmax, may block the products
+and rescale partial sums online), so they agree up to rounding, not bit for bit. The
+bounds are first-order error analyses of one computation, doubled for two, entry by
+entry: `_bounds.attention_forward` / `attention_backward` for the operator (a score is a
+dot product of D_QK terms, a softmax shifts, exponentiates, sums N_KV terms and divides,
+an output sums N_KV weighted values; the backward pass is the same kind of sums), and for
+the multi-head layer the same, fed by `_bounds.linear_forward` (the in-projection) and
+followed by the out-projection, with the errors carried from one to the next. u = 2⁻²⁴
+(float32) or 2⁻⁵³ (float64); γ_n = n·u/(1 − n·u).
 """
 
 import math
@@ -20,23 +20,109 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, attention_backward, attention_forward, gamma, linear_backward, linear_forward
 from lbdl_book.nn import attention as attention_module
 from lbdl_book.nn.attention import (MultiHeadAttention, attention, causal_mask, linear_attention, parameter_count,
                                     softargmax)
 from lbdl_book.nn.linear import Linear
 
 DTYPES = [torch.float32, torch.float64]
-TOL = {torch.float32: 2e-5, torch.float64: 1e-12}
 
 
 def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def assert_close(ours, theirs, tol):
-    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
-    assert ours.dtype == theirs.dtype, (ours.dtype, theirs.dtype)
-    torch.testing.assert_close(ours, theirs, atol=tol, rtol=tol)
+def attention_bounds(q, k, v, mask=None, scale=None, seed=0):
+    """Bounds on |ours − reference| for attention(q, k, v) and the gradients that
+    `value_and_grads` takes (direction of seed ``seed``): twice one computation's."""
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    zero = lambda t: torch.zeros(t.shape, dtype=torch.float64)
+    eq, ek, ev = zero(q), zero(k), zero(v)
+    (y, ey), _ = attention_forward(q, k, v, eq, ek, ev, scale, mask, q.dtype)
+    shape = torch.broadcast_shapes(y.shape)
+    direction = torch.randn(shape, generator=generator(seed), dtype=q.dtype)
+    grads = attention_backward(q, k, v, eq, ek, ev, scale, mask, direction, zero(direction), q.dtype)
+    # gradients of broadcast inputs are summed over the broadcast dimensions
+    return 2 * ey, [2 * e.sum_to_size(t.shape) for (_, e), t in zip(grads, (q, k, v))]
+
+
+def linear_attention_bounds(q, k, v, phi, seed=0):
+    """Bounds for two computations of linear attention y_i = Σ_j w_ij v_j / Σ_j w_ij with
+    w_ij = φ(q_i)·φ(k_j) > 0, from the same φ values (both sides compute φ with the same
+    operations), summed in other orders: ours φ(q)(φ(K)ᵀV) / φ(q)·Σφ(K), the reference
+    (φ(q)φ(K)ᵀ / rowsum) V. Every value and gradient is a combination of the products
+    φ(q)_d φ(k_j)_d v_j (and of y_i, D_i = Σ_j w_ij) with n ≤ N·D + N terms a side and a few
+    divisions: off by γ_{2N·D+8} of the sum of their absolute values, which autograd gives
+    for the gradients by differentiating Σ_i |g_i|·(Σ_j w_ij(|v_j| + |y_i|))/D_i with y_i
+    and D_i held fixed (the terms of the gradient of y_i = N_i/D_i, in absolute value)."""
+    dtype = q.dtype
+    qd, kd, vd = (t.detach().double().requires_grad_(True) for t in (q, k, v))
+    n, d = k.shape[-2], k.shape[-1]
+    fq, fk = phi(qd), phi(kd)
+    w = fq @ fk.transpose(-2, -1)
+    denominator = w.sum(-1, keepdim=True)
+    y = (w @ vd / denominator).detach()
+    g = torch.randn(y.shape, generator=generator(seed), dtype=dtype).double().abs()
+    magnitude = w @ vd.abs() / denominator
+    surrogate = (g * (w @ vd.abs() + w.sum(-1, keepdim=True) * y.abs()) / denominator.detach()).sum()
+    grads = torch.autograd.grad(surrogate, (qd, kd, vd))
+    bound = 2 * gamma(2 * n * d + 8, dtype)
+    return bound * (magnitude.detach() + y.abs()), [bound * t for t in grads]
+
+
+def mha_bounds(layer, x_q, x_kv, allowed, direction):
+    """Bounds on |ours − reference| for a multi-head attention ``layer`` (ours, or
+    nn.MultiheadAttention: the same parameters) on (x_q, x_kv), x_kv None for
+    self-attention: the in-projection (linear_forward), the attention of every head
+    (attention_forward), the out-projection, and back (linear_backward, attention_backward),
+    errors carried along; twice one computation's. ``allowed``: the book's mask (True = may
+    attend) or None. Returns (output bound, [input gradient bounds], {parameter name:
+    bound}, attention weights bound)."""
+    dtype = x_q.dtype
+    unbatched = x_q.dim() == 2
+    if unbatched:
+        x_q, direction = x_q[None], direction[None]
+        x_kv = None if x_kv is None else x_kv[None]
+    self_attention = x_kv is None
+    x_kv = x_q if self_attention else x_kv
+    h = layer.num_heads
+    d_qk = getattr(layer, "dim_qk", layer.embed_dim // h)
+    d_v = getattr(layer, "dim_v", layer.embed_dim // h)
+    sizes = [h * d_qk, h * d_qk, h * d_v]
+    w_in = layer.in_proj_weight.detach().double().split(sizes)
+    b_in = [None] * 3 if layer.in_proj_bias is None else layer.in_proj_bias.detach().double().split(sizes)
+    w_o = layer.out_proj.weight.detach().double()
+    b_o = layer.out_proj.bias.detach().double() if layer.out_proj.bias is not None else None
+    batch = x_q.shape[0]
+    zero = lambda t: torch.zeros(t.shape, dtype=torch.float64)
+    split = lambda t: t.reshape(batch, t.shape[1], h, -1).transpose(1, 2)       # (N, H, T, D_head)
+    merge = lambda t: t.transpose(1, 2).reshape(batch, t.shape[2], -1)
+    (q, eq), (k, ek), (v, ev) = [[split(t) for t in linear_forward(x, w, b, zero(x), dtype)]
+                                 for x, w, b in zip((x_q, x_kv, x_kv), w_in, b_in)]
+    mask = None if allowed is None else (allowed if allowed.dim() == 4 else allowed.unsqueeze(-3))
+    scale = 1 / math.sqrt(d_qk)
+    (y, ey), (_, ea) = attention_forward(q, k, v, eq, ek, ev, scale, mask, dtype)
+    y, ey = merge(y), merge(ey)
+    _, e_out = linear_forward(y, w_o, b_o, ey, dtype)
+    g = direction.detach().double()
+    (g_y, eg_y), (_, e_wo), (_, e_bo) = linear_backward(y, w_o, ey, g, zero(g), dtype)
+    grads = attention_backward(q, k, v, eq, ek, ev, scale, mask, split(g_y), split(eg_y), dtype)
+    grads_in, e_w_in, e_b_in = [], [], []
+    for x, w, (gp, egp) in zip((x_q, x_kv, x_kv), w_in, grads):
+        (g_x, e_x), (_, e_w), (_, e_b) = linear_backward(x, w, zero(x), merge(gp), merge(egp), dtype)
+        grads_in.append((g_x, e_x))
+        e_w_in.append(e_w)
+        e_b_in.append(e_b)
+    # an input used by several projections receives the sum of their gradients (one more
+    # rounding per addition, of the partial sums' size)
+    add = lambda parts: (sum(p[1] for p in parts) + gamma(len(parts), dtype) * sum(p[0].abs() for p in parts))
+    input_bounds = [add(grads_in)] if self_attention else [grads_in[0][1], add(grads_in[1:])]
+    params = {"in_proj_weight": torch.cat(e_w_in), "in_proj_bias": torch.cat(e_b_in),
+              "out_proj.weight": e_wo, "out_proj.bias": e_bo}
+    if unbatched:
+        e_out, ea, input_bounds = e_out[0], ea[0], [e[0] for e in input_bounds]
+    return 2 * e_out, [2 * e for e in input_bounds], {name: 2 * e for name, e in params.items()}, 2 * ea
 
 
 def value_and_grads(fn, inputs, seed=0):
@@ -70,9 +156,18 @@ def test_softargmax_matches_torch_softmax(dtype, shape, dim):
     x = (3 * torch.randn(shape, generator=generator(len(shape) + dim), dtype=dtype)).requires_grad_(True)
     ours, (grad,) = value_and_grads(lambda z: softargmax(z, dim), (x,))
     theirs, (ref_grad,) = value_and_grads(lambda z: torch.softmax(z, dim), (x,))
-    assert_close(ours, theirs, TOL[dtype])
-    assert_close(grad, ref_grad, TOL[dtype])
-    assert_close(ours.sum(dim), torch.ones_like(ours.sum(dim)), TOL[dtype])
+    # the softmax of exact scores, i.e. `attention_forward`'s weights with eS = 0: |δa| ≤
+    # a·γ_{2N+4}; its gradient a ⊙ (g − Σ a g) as in `attention_backward`
+    n, a = x.shape[dim], torch.softmax(x.detach().double(), dim)
+    g = torch.randn(x.shape, generator=generator(0), dtype=dtype).double()
+    ea = a * gamma(2 * n + 4, dtype)
+    rho = (a * g).sum(dim, keepdim=True)
+    e_rho = (ea * g.abs()).sum(dim, keepdim=True)
+    e_grad = ea * (g - rho).abs() + a * e_rho + gamma(n + 3, dtype) * a * (g.abs() + (a * g.abs()).sum(dim, keepdim=True))
+    assert_within(ours, theirs, 2 * ea)
+    assert_within(grad, ref_grad, 2 * e_grad)
+    # Σ â = 1 up to Σ|δa| and the rounding of the sum
+    assert_within(ours.sum(dim), torch.ones_like(ours.sum(dim)), ea.sum(dim) + gamma(n, dtype))
 
 
 def test_softargmax_is_stable_and_masks_minus_infinity():
@@ -130,9 +225,10 @@ def test_attention_matches_sdpa_without_mask(dtype, shape):
     ours, grads = value_and_grads(attention, (q, k, v))
     theirs, ref_grads = value_and_grads(F.scaled_dot_product_attention, (q, k, v))
     assert ours.shape == (*shape[0], shape[1], shape[4])
-    assert_close(ours, theirs, TOL[dtype])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    value_bound, grad_bounds = attention_bounds(q, k, v)
+    assert_within(ours, theirs, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -143,9 +239,10 @@ def test_attention_matches_sdpa_with_a_boolean_mask(dtype, shape):
     mask = random_mask((*batch, n_q, n_kv), seed=3)
     ours, grads = value_and_grads(lambda *x: attention(*x, mask=mask), (q, k, v))
     theirs, ref_grads = value_and_grads(lambda *x: F.scaled_dot_product_attention(*x, attn_mask=mask), (q, k, v))
-    assert_close(ours, theirs, TOL[dtype])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    value_bound, grad_bounds = attention_bounds(q, k, v, mask)
+    assert_within(ours, theirs, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
     # a masked key and its value get no gradient from the queries that may not see them
     if n_q == 1:
         hidden = ~mask[..., 0, :]
@@ -159,9 +256,10 @@ def test_attention_with_causal_mask_matches_is_causal(dtype, shape):
     q, k, v = random_qkv(*shape, dtype, seed=4)
     ours, grads = value_and_grads(lambda *x: attention(*x, mask=causal_mask(n_q, n_kv)), (q, k, v))
     theirs, ref_grads = value_and_grads(lambda *x: F.scaled_dot_product_attention(*x, is_causal=True), (q, k, v))
-    assert_close(ours, theirs, TOL[dtype])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    value_bound, grad_bounds = attention_bounds(q, k, v, causal_mask(n_q, n_kv))
+    assert_within(ours, theirs, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
 
 
 @pytest.mark.parametrize("scale", [0.0, 0.1, 2.0])
@@ -169,11 +267,12 @@ def test_attention_scale_matches_sdpa(scale):
     q, k, v = random_qkv((2,), 6, 4, 8, 5, torch.float64, seed=5)
     ours, grads = value_and_grads(lambda *x: attention(*x, scale=scale), (q, k, v))
     theirs, ref_grads = value_and_grads(lambda *x: F.scaled_dot_product_attention(*x, scale=scale), (q, k, v))
-    assert_close(ours, theirs, TOL[torch.float64])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[torch.float64])
+    value_bound, grad_bounds = attention_bounds(q, k, v, scale=scale)
+    assert_within(ours, theirs, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
     if scale == 0:                       # all scores 0: every query gets the mean of the values
-        assert_close(ours, v.detach().mean(dim=1, keepdim=True).expand_as(ours), 1e-12)
+        assert_within(ours, v.detach().mean(dim=1, keepdim=True).expand_as(ours), value_bound)
 
 
 def test_attention_broadcasts_leading_dimensions_and_returns_the_weights():
@@ -183,10 +282,13 @@ def test_attention_broadcasts_leading_dimensions_and_returns_the_weights():
     y, a = attention(q, k, v, return_weights=True)
     assert y.shape == (3, 2, 5, 6) and a.shape == (3, 2, 5, 7)
     expanded = F.scaled_dot_product_attention(q, k.expand(3, 2, 7, 4), v.expand(3, 2, 7, 6))
-    assert_close(y, expanded, 1e-12)
-    assert_close(a.sum(-1), torch.ones(3, 2, 5, dtype=torch.float64), 1e-12)
-    assert_close(a, torch.softmax(q @ k.T / 2, dim=-1), 1e-12)          # Eq. 4.1 with √D_QK = 2
-    assert_close(y, a @ v, 1e-12)                                       # Eq. 4.2
+    zero = lambda t: torch.zeros(t.shape, dtype=torch.float64)
+    (_, ey), (_, ea) = attention_forward(q, k, v, zero(q), zero(k), zero(v), 0.5, None, torch.float64)
+    assert_within(y, expanded, 2 * ey)
+    # Σ â = 1 up to Σ|δa| and the rounding of a sum of 7; â V within e_a|V| + γ_7·A|V| ≤ eY of Y
+    assert_within(a.sum(-1), torch.ones(3, 2, 5, dtype=torch.float64), ea.sum(-1) + gamma(7, torch.float64))
+    assert_within(a, torch.softmax(q @ k.T / 2, dim=-1), 2 * ea)           # Eq. 4.1 with √D_QK = 2
+    assert_within(y, a @ v, 2 * ey)                                        # Eq. 4.2
 
 
 def test_attention_gradcheck_with_mask():
@@ -199,13 +301,16 @@ def test_attention_permutation_invariance_and_equivariance():
     q, k, v = (x.detach() for x in random_qkv((2,), 6, 9, 5, 4, torch.float64, seed=9))
     y = attention(q, k, v)
     perm_kv, perm_q = torch.randperm(9, generator=generator(10)), torch.randperm(6, generator=generator(11))
+    # two computations of the same exact values (sums in another order): within 2·eY
+    bound, _ = attention_bounds(q, k, v)
     # invariant to a permutation of the keys and values together (a sum over k does not care about order)
-    assert_close(attention(q, k[:, perm_kv], v[:, perm_kv]), y, 1e-12)
+    assert_within(attention(q, k[:, perm_kv], v[:, perm_kv]), y, bound)
     # equivariant to a permutation of the queries: the outputs are permuted the same way
-    assert_close(attention(q[:, perm_q], k, v), y[:, perm_q], 1e-12)
-    # ... but a causal mask ties the order: permuting breaks it
+    assert_within(attention(q[:, perm_q], k, v), y[:, perm_q], bound[:, perm_q])
+    # ... but a causal mask ties the order: permuting breaks it, by far more than rounding
     mask = causal_mask(6, 9)
-    assert not torch.allclose(attention(q, k[:, perm_kv], v[:, perm_kv], mask), attention(q, k, v, mask))
+    bound, _ = attention_bounds(q, k, v, mask)
+    assert ((attention(q, k[:, perm_kv], v[:, perm_kv], mask) - attention(q, k, v, mask)).abs() > bound).any()
 
 
 def test_causal_attention_output_depends_on_no_later_input():
@@ -248,26 +353,35 @@ def test_attention_dropout():
     p = 0.25
     y_drop, a_drop = attention(q, k, v, dropout_p=p, generator=generator(15), return_weights=True)
     dropped = a_drop == 0
-    assert_close(a_drop[~dropped], a[~dropped] / (1 - p), 1e-12)
-    assert_close(y_drop, a_drop @ v, 1e-12)
-    assert abs(dropped.double().mean().item() - p) < 0.05           # 1024 entries: sd √(p(1−p)/1024) = 0.014
+    # the same weights, scaled by fl(1/(1 − p)) against divided by 1 − p: γ₃ relative
+    expected = a[~dropped] / (1 - p)
+    assert_within(a_drop[~dropped], expected, gamma(3, torch.float64) * expected)
+    assert_within(y_drop, a_drop @ v, 2 * gamma(16, torch.float64) * (a_drop @ v.abs()))   # sums of 16 terms
+    # a binomial proportion over 1024 entries: within 5 standard errors √(p(1 − p)/1024)
+    assert abs(dropped.double().mean().item() - p) < 5 * math.sqrt(p * (1 - p) / dropped.numel())
     # the same generator state gives the same draw
     y_again = attention(q, k, v, dropout_p=p, generator=generator(15))
     assert torch.equal(y_again, y_drop)
     # the expectation is unchanged: averaged over draws, A_dropped → A (rows still sum to 1 on average).
-    # 2000 draws: each entry's mean has sd ≤ A·√(p/(1−p)/2000) ≤ 0.013·A, so 6 sd is 8 % of A
+    # Each dropped weight is A/(1 − p) w.p. 1 − p, else 0: sd A·√(p/(1 − p)); the mean of
+    # 2000 draws has sd A·√(p/(1 − p)/2000). 6 sd per entry (1024 entries: a false alarm
+    # below 1024 · 2e-9), plus the rounding of the mean of 2000 terms
     draws = (2000, 64, -1)                # a batch of 2000 copies: 2000 independent draws in one call
     _, a_draws = attention(q.expand(draws), k.expand(2000, 16, -1), v.expand(2000, 16, -1), dropout_p=p,
                            generator=generator(16), return_weights=True)
     mean = a_draws.mean(0)
-    assert ((mean - a).abs() <= 0.08 * a + 1e-12).all()
-    assert abs(mean.sum(-1).mean().item() - 1) < 0.005
+    spread = math.sqrt(p / (1 - p) / 2000)
+    assert ((mean - a).abs() <= 6 * spread * a + gamma(2000, torch.float64) * a / (1 - p)).all()
+    # the mean row sum: 64 rows × 2000 draws, variance Σ_j A² · p/(1 − p) per row and draw
+    row_sd = math.sqrt((a**2).sum().item() * p / (1 - p) / 2000) / 64
+    assert abs(mean.sum(-1).mean().item() - 1) < 6 * row_sd
     # SDPA's dropout has the same expectation (a different random stream, so compare means):
-    # each output is a mean of 2000 draws of sd ≤ 2 here, so within 0.1 of Y
+    # output i of one draw has sd √(Σ_j A_ij² V_j² · p/(1 − p)); 6 sd of the mean of 2000
     torch.manual_seed(0)
     ref_mean = F.scaled_dot_product_attention(q.expand(draws), k.expand(2000, 16, -1), v.expand(2000, 16, -1),
                                               dropout_p=p).mean(0)
-    assert (ref_mean - y).abs().max() < 0.1 and (mean @ v - y).abs().max() < 0.1
+    output_sd = ((a**2) @ (v**2) * p / (1 - p) / 2000).sqrt()
+    assert ((ref_mean - y).abs() <= 6 * output_sd).all() and ((mean @ v - y).abs() <= 6 * output_sd).all()
 
 
 def test_attention_errors():
@@ -311,9 +425,10 @@ def test_linear_attention_is_normalised_kernel_attention(dtype):
         return weights / weights.sum(-1, keepdim=True) @ v
     ours, grads = value_and_grads(linear_attention, (q, k, v))
     theirs, ref_grads = value_and_grads(quadratic, (q, k, v))
-    assert_close(ours, theirs, TOL[dtype])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    value_bound, grad_bounds = linear_attention_bounds(q, k, v, phi)
+    assert_within(ours, theirs, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
     # large inputs: the exp branch of φ is clamped, so no inf·0 = nan in the gradient
     big = (100 * q.detach()).requires_grad_(True)
     linear_attention(big, k, v).sum().backward()
@@ -352,16 +467,24 @@ def compare_layers(ours, reference, x_q, x_kv, our_kwargs, their_kwargs, dtype):
 
     out, grads = value_and_grads(lambda *x: ours(*x, **our_kwargs), inputs)
     ref, ref_grads = value_and_grads(theirs, inputs)
-    assert_close(out, ref, TOL[dtype])
-    for g_ours, g_theirs in zip(grads, ref_grads):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    allowed = our_kwargs.get("mask")
+    if our_kwargs.get("causal"):
+        triangle = causal_mask(x_q.shape[-2], (x_q if x_kv is None else x_kv).shape[-2])
+        allowed = triangle if allowed is None else allowed & triangle
+    value_bound, grad_bounds, _, _ = mha_bounds(reference, x_q, x_kv, allowed,
+                                                torch.randn(out.shape, generator=generator(0), dtype=dtype))
+    assert_within(out, ref, value_bound)
+    for g_ours, g_theirs, bound in zip(grads, ref_grads, grad_bounds):
+        assert_within(g_ours, g_theirs, bound)
     # gradients with respect to the parameters, by name
     direction = torch.randn(out.shape, generator=generator(99), dtype=dtype)
     p_ours = torch.autograd.grad((ours(*inputs, **our_kwargs) * direction).sum(), list(ours.parameters()))
     p_ref = torch.autograd.grad((theirs(*inputs) * direction).sum(), list(reference.parameters()))
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in reference.named_parameters()]
-    for g_ours, g_theirs in zip(p_ours, p_ref):
-        assert_close(g_ours, g_theirs, TOL[dtype])
+    names = [n for n, _ in reference.named_parameters()]
+    assert [n for n, _ in ours.named_parameters()] == names
+    _, _, param_bounds, _ = mha_bounds(reference, x_q, x_kv, allowed, direction)
+    for name, g_ours, g_theirs in zip(names, p_ours, p_ref):
+        assert_within(g_ours, g_theirs, param_bounds[name], msg=name)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -424,18 +547,19 @@ def test_mha_attention_weights_match_torch_per_head():
     y, a = ours(x, need_weights=True)
     ref_y, ref_a = reference(x, x, x, need_weights=True, average_attn_weights=False)
     assert a.shape == (2, 4, 5, 5)
-    assert_close(y, ref_y, 1e-12)
-    assert_close(a, ref_a, 1e-12)
+    value_bound, _, _, weights_bound = mha_bounds(reference, x, None, None, torch.zeros_like(x))
+    assert_within(y, ref_y, value_bound)
+    assert_within(a, ref_a, weights_bound)
 
 
 def test_mha_unbatched_input_matches_torch():
     ours, reference = twins(16, 2, torch.float64)
     g = generator(27)
     x, z = torch.randn(5, 16, generator=g, dtype=torch.float64), torch.randn(8, 16, generator=g, dtype=torch.float64)
-    assert_close(ours(x), reference(x, x, x)[0], 1e-12)
+    assert_within(ours(x), reference(x, x, x)[0], mha_bounds(reference, x, None, None, torch.zeros_like(x))[0])
     y, a = ours(x, z, need_weights=True)
     assert y.shape == (5, 16) and a.shape == (2, 5, 8)
-    assert_close(y, reference(x, z, z)[0], 1e-12)
+    assert_within(y, reference(x, z, z)[0], mha_bounds(reference, x, z, None, torch.zeros_like(x))[0])
 
 
 def test_mha_state_dict_loads_both_ways_and_initialisation_matches_torch():
@@ -444,7 +568,7 @@ def test_mha_state_dict_loads_both_ways_and_initialisation_matches_torch():
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in reference.state_dict().items()}
     reference.load_state_dict(ours.state_dict())
     x = torch.randn(2, 4, 24, generator=generator(28))
-    torch.testing.assert_close(reference(x, x, x)[0], ours(x), atol=2e-5, rtol=2e-5)
+    assert_within(reference(x, x, x)[0], ours(x), mha_bounds(reference, x, None, None, torch.zeros_like(x))[0])
     # the same initialisation as PyTorch: zero biases, Xavier-uniform bound √(6 / (D + 3D)) for in_proj_weight
     assert (ours.in_proj_bias == 0).all() and (ours.out_proj.bias == 0).all()
     assert ours.in_proj_weight.abs().max() <= math.sqrt(6 / (24 + 72))
@@ -496,8 +620,9 @@ def test_mha_general_head_sizes_follow_the_book_equations():
     heads = [attention(x @ w["W_Q"][h] + w["b_Q"][h], z @ w["W_K"][h] + w["b_K"][h], z @ w["W_V"][h] + w["b_V"][h],
                        mask=mask) for h in range(3)]                # Y_h = att(X^Q W^Q_h, X^K W^K_h, X^V W^V_h)
     expected = torch.cat(heads, dim=-1) @ w["W_O"] + w["b_O"]     # Y = (Y_1 | … | Y_H) W^O
-    assert_close(layer(x, z, mask=mask), expected, 1e-12)
-    assert_close(layer(x), layer(x, x), 1e-12)                    # self-attention = cross-attention on itself
+    # the same sums in other orders (per head, then concatenated): twice one computation's bound
+    assert_within(layer(x, z, mask=mask), expected, mha_bounds(layer, x, z, mask, torch.zeros(2, 4, 12))[0])
+    assert_within(layer(x), layer(x, x), mha_bounds(layer, x, x, None, torch.zeros(2, 4, 12))[0])   # self = cross on itself
 
 
 def test_mha_permutation_equivariance_and_causality():
@@ -505,10 +630,12 @@ def test_mha_permutation_equivariance_and_causality():
     g = generator(32)
     x = torch.randn(7, 16, generator=g, dtype=torch.float64)
     perm = torch.randperm(7, generator=g)
-    assert_close(layer(x[perm]), layer(x)[perm], 1e-12)                      # self-attention: equivariant
+    bound = mha_bounds(layer, x, None, None, torch.zeros_like(x))[0]
+    assert_within(layer(x[perm]), layer(x)[perm], bound[perm])                # self-attention: equivariant
     z = torch.randn(9, 16, generator=g, dtype=torch.float64)
     perm_kv = torch.randperm(9, generator=g)
-    assert_close(layer(x, z[perm_kv]), layer(x, z), 1e-12)                   # cross: invariant in x_kv
+    bound = mha_bounds(layer, x, z, None, torch.zeros_like(x))[0]
+    assert_within(layer(x, z[perm_kv]), layer(x, z), bound)                   # cross: invariant in x_kv
     jac = torch.autograd.functional.jacobian(lambda v: layer(v, causal=True), x)   # (T, D, T, D)
     dependence = jac.abs().amax(dim=(1, 3))
     assert (dependence.triu(1) == 0).all() and (dependence[causal_mask(7)] > 0).all()
@@ -521,10 +648,11 @@ def test_mha_dropout_is_active_in_training_only():
     layer.load_torch_weights(reference)
     x = torch.randn(2, 6, 16, generator=generator(34))
     layer.eval(), reference.eval()
-    torch.testing.assert_close(layer(x), reference(x, x, x)[0], atol=2e-5, rtol=2e-5)
+    bound = mha_bounds(reference, x, None, None, torch.zeros_like(x))[0]
+    assert_within(layer(x), reference(x, x, x)[0], bound)
     assert torch.equal(layer(x), layer(x))
     layer.train()
-    assert not torch.allclose(layer(x), layer(x))
+    assert ((layer(x) - layer(x)).abs() > bound).any()           # two masks: far more than rounding apart
     _, a = layer(x, need_weights=True)
     assert ((a == 0).float().mean() - 0.5).abs() < 0.1                        # 288 weights: sd 0.03
 
@@ -580,5 +708,43 @@ def test_module_does_not_call_the_torch_functions_it_reimplements(monkeypatch):
 
 
 def test_module_exports():
-    assert sorted(attention_module.__all__) == ["MultiHeadAttention", "attention", "causal_mask", "linear_attention",
+    assert sorted(attention_module.__all__) == ["MultiHeadAttention", "attention", "attention_rounding_bound",
+                                                "causal_mask", "layer_rounding_bound", "linear_attention",
                                                 "parameter_count", "softargmax"]
+
+
+@pytest.mark.parametrize("config", [(32, 4, 10, 7), (16, 2, 8, 8), (64, 8, 50, 20)])
+def test_rounding_bounds_cover_the_difference_with_torch(config):
+    """The pages' bounds (attention_rounding_bound, layer_rounding_bound) hold for ours
+    against PyTorch in float32, and stay far below the size of the outputs."""
+    d, h, t_q, t_kv = config
+    g = generator(d + t_q)
+    q, k, v = (torch.randn(2, n, d // h, generator=g) for n in (t_q, t_kv, t_kv))
+    bound = attention_module.attention_rounding_bound(q, k, v)
+    assert ((attention(q, k, v) - F.scaled_dot_product_attention(q, k, v)).abs() <= bound).all()
+    reference = nn.MultiheadAttention(d, h, batch_first=True)
+    with torch.no_grad():
+        reference.in_proj_bias.normal_(0, 0.1, generator=g)
+        reference.out_proj.bias.normal_(0, 0.1, generator=g)
+    layer = MultiHeadAttention(d, h).load_torch_weights(reference)
+    x_q, x_kv = torch.randn(2, t_q, d, generator=g), torch.randn(2, t_kv, d, generator=g)
+    with torch.no_grad():
+        for ours, theirs, mask in ((layer(x_q, x_kv), reference(x_q, x_kv, x_kv)[0], None),
+                                   (layer(x_q, x_kv, causal=True),
+                                    reference(x_q, x_kv, x_kv, attn_mask=~causal_mask(t_q, t_kv))[0],
+                                    causal_mask(t_q, t_kv))):
+            bound = attention_module.layer_rounding_bound(layer, x_q, x_kv, mask)
+            assert bound.shape == ours.shape and ((ours - theirs).abs() <= bound).all()
+            assert bound.max() < 1e-2 * ours.abs().max()         # a bound, not a blank cheque
+
+
+def test_rounding_bounds_errors():
+    q = torch.randn(3, 4)
+    with pytest.raises(TypeError, match="q"):
+        attention_module.attention_rounding_bound([1.0], q, q)
+    with pytest.raises(ValueError, match="implementations"):
+        attention_module.attention_rounding_bound(q, q, q, implementations=0)
+    with pytest.raises(TypeError, match="MultiHeadAttention"):
+        attention_module.layer_rounding_bound(nn.Linear(4, 4), q[None])
+    with pytest.raises(ValueError, match="x_q"):
+        attention_module.layer_rounding_bound(MultiHeadAttention(8, 2), q[None])

@@ -1,31 +1,30 @@
 """lbdl_book.nn.conv (§4.2, convolutional layers) against torch.nn.functional and torch.nn.
 
-Tolerances. Every output value is a dot product of length n = (D/groups)·K(·L) ≤ 3·3·2·4
-= 72 here (for the transposed convolutions, a sum of at most ⌈K/s⌉·⌈L/s⌉·D ≤ 72
-products), and every gradient entry is a sum over the batch and the positions of at most
-a few hundred products. Inputs and weights are N(0, 1), so the terms are O(1) and
-Σ|terms| ≲ n. PyTorch and we sum in different orders (PyTorch uses its own kernels, we
-use unfold + matmul / index_add), so the results agree up to rounding: at most about
-n·u·Σ|terms| with u = 6e-8 (float32) or 1.1e-16 (float64). For the largest sums here
-(≈ 500 terms of size ≈ 1) that is ≈ 1.5e-2 in float32 in the very worst case and ≈ 3e-5
-with the usual √n growth; we allow atol = rtol = 1e-4 in float32 (observed ≤ 1e-5) and
-1e-10 in float64 (worst case 500 · 1.1e-16 · 500 ≈ 3e-11; observed ≤ 1e-13).
+Tolerances (tests/_bounds.py). A convolution, transposed or not, is linear in its input,
+its weight and its bias: every output value is a sum of n products (n = (D/groups)·K(·L)
++ 1 inside the input, fewer where the window meets zero padding) and every gradient
+entry a sum over the batch and the positions. PyTorch and we sum in different orders
+(PyTorch's kernels; our unfold + matmul / index_add), and each is off the exact sum by at
+most γ_n·Σ|terms| (γ_n ≈ n·u, u = 2⁻²⁴ in float32, 2⁻⁵³ in float64): `_bounds.multilinear`
+evaluates n and Σ|terms| for every entry by running the convolution on ones and on the
+absolute values. A wrong tap, stride, dilation or padding changes entries by O(Σ|terms|).
 """
 
 import itertools
+import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, multilinear, unit_roundoff
 from lbdl_book.nn import conv as conv_module
 from lbdl_book.nn.conv import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, ReceptiveField, conv1d, conv2d,
                                conv_output_size, conv_transpose1d, conv_transpose2d, conv_transpose_output_size,
                                receptive_field)
 
 DTYPES = [torch.float32, torch.float64]
-TOL = {torch.float32: dict(atol=1e-4, rtol=1e-4), torch.float64: dict(atol=1e-10, rtol=1e-10)}
 
 
 
@@ -38,11 +37,13 @@ def compare(ours_fn, torch_fn, tensors, dtype, upstream_seed=0):
     ⟨upstream, output⟩ with respect to every tensor that requires grad."""
     ours, theirs = ours_fn(*tensors), torch_fn(*tensors)
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == dtype
-    torch.testing.assert_close(ours, theirs, **TOL[dtype])
     upstream = torch.randn(ours.shape, generator=generator(upstream_seed), dtype=dtype)
-    wrt = [x for x in tensors if x is not None and x.requires_grad]
-    for a, b in zip(torch.autograd.grad(ours, wrt, upstream), torch.autograd.grad(theirs, wrt, upstream)):
-        torch.testing.assert_close(a, b, **TOL[dtype])
+    value_bound, grad_bounds = multilinear(torch_fn, tensors, upstream)
+    assert_within(ours, theirs, value_bound)
+    wrt = [i for i, x in enumerate(tensors) if x is not None and x.requires_grad]
+    for a, b, i in zip(torch.autograd.grad(ours, [tensors[i] for i in wrt], upstream),
+                       torch.autograd.grad(theirs, [tensors[i] for i in wrt], upstream), wrt):
+        assert_within(a, b, grad_bounds[i])
     return ours
 
 
@@ -153,7 +154,7 @@ def test_conv1d_is_phi_on_every_window():
         span = dil * 2 + 1
         windows = [x[:, t:t + span:dil] for t in range(0, 13 - span + 1, s)]
         expected = torch.stack([(w * window).sum(dim=(1, 2)) + b for window in windows], dim=1)
-        torch.testing.assert_close(y, expected, atol=1e-12, rtol=1e-12)
+        assert_within(y, expected, multilinear(lambda *a: F.conv1d(*a, stride=s, dilation=dil), (x, w, b)))
 
 
 def test_conv2d_is_phi_on_every_window():
@@ -161,7 +162,8 @@ def test_conv2d_is_phi_on_every_window():
     y = conv2d(x, w, b, stride=(2, 1))
     for i, j in itertools.product(range(y.shape[1]), range(y.shape[2])):
         window = x[:, 2 * i:2 * i + 3, j:j + 2]
-        torch.testing.assert_close(y[:, i, j], (w * window).sum(dim=(1, 2, 3)) + b, atol=1e-12, rtol=1e-12)
+        assert_within(y[:, i, j], (w * window).sum(dim=(1, 2, 3)) + b,
+                      multilinear(lambda *a: F.conv2d(*a, stride=(2, 1)), (x, w, b))[:, i, j])
 
 
 def test_conv_transpose1d_is_the_sum_of_shifted_psi_patches():
@@ -173,8 +175,8 @@ def test_conv_transpose1d_is_the_sum_of_shifted_psi_patches():
             patch = torch.einsum("d,dek->ek", x[:, t], w)             # ψ(X[:, t]): (D', K)
             full[:, t * s: t * s + dil * 3 + 1: dil] += patch
         expected = full[:, p:full.shape[1] - p] + b[:, None]
-        torch.testing.assert_close(conv_transpose1d(x, w, b, stride=s, padding=p, dilation=dil), expected,
-                                   atol=1e-12, rtol=1e-12)
+        assert_within(conv_transpose1d(x, w, b, stride=s, padding=p, dilation=dil), expected,
+                      multilinear(lambda *a: F.conv_transpose1d(*a, stride=s, padding=p, dilation=dil), (x, w, b)))
 
 
 def test_conv_transpose2d_is_the_sum_of_shifted_psi_patches():
@@ -182,7 +184,8 @@ def test_conv_transpose2d_is_the_sum_of_shifted_psi_patches():
     full = torch.zeros(3, 2 * 2 + 3, 3 * 2 + 2, dtype=torch.float64)
     for h, v in itertools.product(range(3), range(4)):
         full[:, 2 * h:2 * h + 3, 2 * v:2 * v + 2] += torch.einsum("d,dekl->ekl", x[:, h, v], w)
-    torch.testing.assert_close(conv_transpose2d(x, w, b, stride=2), full + b[:, None, None], atol=1e-12, rtol=1e-12)
+    assert_within(conv_transpose2d(x, w, b, stride=2), full + b[:, None, None],
+                  multilinear(lambda *a: F.conv_transpose2d(*a, stride=2), (x, w, b)))
 
 
 @pytest.mark.parametrize(("s", "p", "dil"), [(1, 0, 1), (2, 1, 1), (3, 2, 2), (2, 0, 3)])
@@ -202,7 +205,10 @@ def test_transposed_convolution_is_the_adjoint_of_convolution(s, p, dil):
         back = conv_t(y, w, stride=s, padding=p, output_padding=op, dilation=dil)
         assert back.shape == x.shape
         left, right = (conv(x, w, stride=s, padding=p, dilation=dil) * y).sum(), (x * back).sum()
-        torch.testing.assert_close(left, right, atol=1e-10, rtol=1e-12)
+        # both sides sum the same products x·w·y: 2·γ_n·Σ|x·w·y| apart at most
+        reference = F.conv1d if dims == 1 else F.conv2d
+        assert_within(left, right, multilinear(lambda x, w, y: (reference(x, w, stride=s, padding=p, dilation=dil)
+                                                                * y).sum(), (x, w, y)))
 
 
 def test_translation_equivariance():
@@ -211,12 +217,15 @@ def test_translation_equivariance():
     x, w, b = tensors((1, 2, 30), (3, 2, 5), 3, torch.float64, 10)
     y = conv1d(x, w, b)
     shifted = conv1d(x.roll(4, dims=2), w, b)
-    torch.testing.assert_close(shifted[..., 4:], y[..., :-4], atol=1e-12, rtol=0)
+    # the same windows, summed by kernels that may differ with the position: 2·γ_n·Σ|terms|
+    assert_within(shifted[..., 4:], y[..., :-4], multilinear(F.conv1d, (x, w, b))[..., :-4])
     layer = Conv2d(2, 3, 3, padding=1, padding_mode="circular", dtype=torch.float64)
     image = torch.randn(1, 2, 12, 10, generator=generator(11), dtype=torch.float64)
     with torch.no_grad():
-        torch.testing.assert_close(layer(image.roll((3, -2), dims=(2, 3))), layer(image).roll((3, -2), dims=(2, 3)),
-                                   atol=1e-12, rtol=0)
+        bound = multilinear(lambda *a: torch.func.functional_call(layer, dict(zip(("weight", "bias"), a[1:])), a[:1]),
+                            (image, layer.weight, layer.bias))
+        assert_within(layer(image.roll((3, -2), dims=(2, 3))), layer(image).roll((3, -2), dims=(2, 3)),
+                      bound.roll((3, -2), dims=(2, 3)))
 
 
 # --- modules ---------------------------------------------------------------------------------
@@ -254,12 +263,16 @@ def test_modules_load_torch_weights_and_match(dtype, case):
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(input_shape, generator=generator(12), dtype=dtype, requires_grad=True)
     y, y_ref = ours(x), reference(x)
-    torch.testing.assert_close(y, y_ref, **TOL[dtype])
     upstream = torch.randn(y.shape, generator=generator(13), dtype=dtype)
+    names = [name for name, _ in reference.named_parameters()]
+    value_bound, grad_bounds = multilinear(
+        lambda x, *params: torch.func.functional_call(reference, dict(zip(names, params)), (x,)),
+        (x, *reference.parameters()), upstream)
+    assert_within(y, y_ref, value_bound)
     ours_grads = torch.autograd.grad(y, [x, *ours.parameters()], upstream)
     ref_grads = torch.autograd.grad(y_ref, [x, *reference.parameters()], upstream)
-    for a, b in zip(ours_grads, ref_grads):
-        torch.testing.assert_close(a, b, **TOL[dtype])
+    for a, b, bound in zip(ours_grads, ref_grads, grad_bounds):
+        assert_within(a, b, bound)
     reference.load_state_dict(ours.state_dict())            # and back
 
 
@@ -271,9 +284,11 @@ def test_default_initialisation_is_pytorchs(ours_cls, torch_cls, args):
     reference = torch_cls(*args)
     torch.manual_seed(14)
     ours = ours_cls(*args)
-    # same draws; the bound 1/√fan_in is computed in another order by PyTorch (≤ 1 ulp apart)
-    torch.testing.assert_close(ours.weight, reference.weight, atol=1e-7, rtol=1e-6)
-    torch.testing.assert_close(ours.bias, reference.bias, atol=1e-7, rtol=1e-6)
+    # same draws; the bound b = 1/√fan_in is computed by another formula by PyTorch, so in
+    # float32 it is ≤ 1 ulp (2u·b) apart, and each side rounds r·2b and r·2b − b: ≤ 8u·b
+    bound = 1 / math.sqrt(reference.weight[0].numel())          # fan_in = weight.size(1) · kernel size
+    assert_within(ours.weight, reference.weight, 8 * unit_roundoff(torch.float32) * bound)
+    assert_within(ours.bias, reference.bias, 8 * unit_roundoff(torch.float32) * bound)
 
 
 def test_conv_transpose_output_size_argument():
@@ -281,7 +296,10 @@ def test_conv_transpose_output_size_argument():
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(1, 2, 5, 6, generator=generator(15))
     for size in [(9, 11), (10, 12), [1, 3, 10, 11]]:
-        torch.testing.assert_close(ours(x, output_size=size), reference(x, output_size=size), atol=1e-5, rtol=1e-5)
+        bound = multilinear(lambda x, w, b: torch.func.functional_call(reference, {"weight": w, "bias": b}, (x,),
+                                                                       {"output_size": size}),
+                            (x, reference.weight, reference.bias))
+        assert_within(ours(x, output_size=size), reference(x, output_size=size), bound)
     with pytest.raises(ValueError, match=r"output_size \(12, 11\) is not reachable .* the smallest is \(9, 11\)"):
         ours(x, output_size=(12, 11))
 

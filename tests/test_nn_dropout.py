@@ -9,9 +9,9 @@ alarm probability below 6e-7 per check; the generators are seeded, so each run g
 same numbers anyway).
 
 Tolerances: the scaling multiplies by the float 1/(1 − p) computed as mask / (1 − p),
-exactly as PyTorch does, so survivors must match x / (1 − p) up to one rounding of the
-division against a multiplication by the reciprocal: relative 2u, i.e. 2.4e-7 (float32)
-and 4.4e-16 (float64). We use rtol 3e-7 / 5e-16 with atol 0.
+exactly as PyTorch does, so a survivor x·fl(1/(1 − p)) is within γ₂ (two roundings) of the
+exact x / (1 − p), and the reference x / (1 − p) within u: they differ by at most γ₃
+relative (γ_n = n·u/(1 − n·u), u = 2⁻²⁴ in float32, 2⁻⁵³ in float64; tests/_bounds.py).
 """
 
 import math
@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, gamma
 from lbdl_book.nn import dropout as dropout_module
 from lbdl_book.nn.dropout import Dropout, Dropout2d, dropout, dropout2d, dropout_mask
 
 DTYPES = [torch.float32, torch.float64]
-RTOL = {torch.float32: 3e-7, torch.float64: 5e-16}
 SIGMAS = 5
 
 
@@ -41,7 +41,8 @@ def positive(shape, dtype, seed=0):
 def check_formula(x, y, p, dtype):
     """y is x ⊙ M / (1 − p) for the mask M = (y != 0); returns M."""
     keep = y != 0
-    torch.testing.assert_close(y[keep], x[keep] / (1 - p), rtol=RTOL[dtype], atol=0)
+    expected = x[keep] / (1 - p)
+    assert_within(y[keep], expected, gamma(3, dtype) * expected.abs())
     return keep
 
 
@@ -88,7 +89,8 @@ def test_dropout_formula_and_gradient(dtype, p, shape):
         assert torch.equal(y.detach()[~keep], torch.zeros_like(y.detach()[~keep])), name
         (grad,) = torch.autograd.grad(y, x, grad_outputs=upstream)
         # the gradient is the upstream gradient times the same mask, scaled by 1/(1 − p)
-        torch.testing.assert_close(grad, upstream * keep / (1 - p), rtol=RTOL[dtype], atol=0)
+        expected = upstream * keep / (1 - p)
+        assert_within(grad, expected, gamma(3, dtype) * expected.abs())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -104,7 +106,8 @@ def test_dropout2d_zeroes_whole_channels(dtype, p):
         assert (per_channel.all(dim=2) | ~per_channel.any(dim=2)).all(), name
         assert 0 < per_channel.all(dim=2).sum() < 16 * 12, name
         (grad,) = torch.autograd.grad(y.sum(), x)
-        torch.testing.assert_close(grad, keep / (1 - p) * torch.ones_like(x), rtol=RTOL[dtype], atol=0)
+        expected = keep / (1 - p) * torch.ones_like(x)
+        assert_within(grad, expected, gamma(3, dtype) * expected.abs())
 
 
 def test_dropout2d_reads_a_3d_tensor_as_one_image():

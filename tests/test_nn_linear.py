@@ -1,14 +1,12 @@
 """lbdl_book.nn.linear (§4.2, fully connected layers) against torch.nn.Linear and torch.nn.init.
 
-Tolerances. Both sides compute the same dot products of length D (≤ 64 here) with
-different summation orders and kernels. The rounding error of a dot product of length n
-is at most about n·u·Σ|w_i x_i| (u = 6e-8 in float32, 1.1e-16 in float64), and with
-random N(0, 1) inputs and U(±1/√D) weights Σ|w_i x_i| ≲ √D ≤ 8. Worst case in float32:
-64 · 6e-8 · 8 ≈ 3e-5; the typical error is √n times smaller. We allow atol = rtol = 1e-5
-in float32 and 1e-12 in float64 (worst case 64 · 1.1e-16 · 8 ≈ 6e-14). Observed: exactly 0
-in both, since X Wᵀ + b ends up in the same BLAS call as F.linear; the tolerances leave
-room for other BLAS libraries and devices. Gradients are again dot products (over the leading dimensions, at most 24 terms
-here), so the same tolerances hold.
+Tolerances (tests/_bounds.py). Both sides compute the same dot products with different
+summation orders and kernels: every output entry is x·w + b, a sum of D + 1 terms, and
+every gradient entry a sum over D' outputs (for x) or over the leading positions (for W
+and b). Each side is off the exact sum by at most γ_n·Σ|terms| (γ_n ≈ n·u, u = 2⁻²⁴ in
+float32, 2⁻⁵³ in float64), so they differ by at most twice that: `_bounds.multilinear`
+computes n and Σ|terms| for every entry from the tensors themselves. A wrong index, a
+missing bias or a transposed weight moves an entry by O(Σ|terms|), far above the bound.
 """
 
 import math
@@ -18,12 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, multilinear, unit_roundoff
 from lbdl_book.nn import linear as linear_module
 from lbdl_book.nn.linear import INIT_SCHEMES, Linear, forward_stds, init_std, init_weight_, linear
 
 DTYPES = [torch.float32, torch.float64]
-TOL = {torch.float32: dict(atol=1e-5, rtol=1e-5), torch.float64: dict(atol=1e-12, rtol=1e-12)}
-
 
 
 def generator(seed=0):
@@ -44,9 +41,11 @@ def test_linear_matches_torch_values_and_gradients(dtype, leading, d_in, d_out, 
     ours = linear(x, weight, bias)
     theirs = F.linear(x, weight, bias)
     assert ours.shape == (*leading, d_out) and ours.dtype == dtype
-    torch.testing.assert_close(ours, theirs, **TOL[dtype])
-    for a, b in zip(torch.autograd.grad(ours, inputs, upstream), torch.autograd.grad(theirs, inputs, upstream)):
-        torch.testing.assert_close(a, b, **TOL[dtype])
+    value_bound, grad_bounds = multilinear(F.linear, (x, weight, bias), upstream)
+    assert_within(ours, theirs, value_bound)
+    for a, b, bound in zip(torch.autograd.grad(ours, inputs, upstream), torch.autograd.grad(theirs, inputs, upstream),
+                           grad_bounds):
+        assert_within(a, b, bound)
 
 
 def test_linear_is_the_same_affine_map_on_every_vector():
@@ -56,7 +55,9 @@ def test_linear_is_the_same_affine_map_on_every_vector():
     weight, bias = torch.randn(6, 5, generator=g, dtype=torch.float64), torch.randn(6, generator=g, dtype=torch.float64)
     y = linear(x, weight, bias)
     for index in [(0, 0, 0), (1, 2, 3), (0, 1, 2)]:
-        torch.testing.assert_close(y[index], weight @ x[index] + bias, atol=1e-12, rtol=1e-12)
+        # two sums of the same 5 + 1 terms: 2·γ_6·Σ|terms| apart at most
+        assert_within(y[index], weight @ x[index] + bias,
+                      multilinear(lambda w, v, b: w @ v + b, (weight, x[index], bias)))
     assert torch.autograd.gradcheck(linear, (x[0, 0].clone().requires_grad_(True), weight.clone().requires_grad_(True),
                                              bias.clone().requires_grad_(True)))
 
@@ -70,17 +71,19 @@ def test_linear_module_loads_torch_weights_and_back(dtype, with_bias):
     assert all(ours.state_dict()[k].shape == v.shape for k, v in reference.state_dict().items())
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(4, 2, 8, generator=generator(2), dtype=dtype)
-    torch.testing.assert_close(ours(x), reference(x), **TOL[dtype])
+    upstream = torch.randn(4, 2, 3, generator=generator(3), dtype=dtype)
+    value_bound, grad_bounds = multilinear(F.linear, (x, reference.weight, reference.bias), upstream)
+    assert_within(ours(x), reference(x), value_bound)
     # gradients with respect to the parameters
-    ours(x).square().sum().backward()
-    reference(x).square().sum().backward()
-    for (name, p), q in zip(ours.named_parameters(), reference.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, **TOL[dtype], msg=name)
-    # and the other way round
+    ours(x).backward(upstream)
+    reference(x).backward(upstream)
+    for (name, p), q, bound in zip(ours.named_parameters(), reference.parameters(), grad_bounds[1:]):
+        assert_within(p.grad, q.grad, bound, msg=name)
+    # and the other way round: a copy, bit for bit
     with torch.no_grad():
         ours.weight.mul_(2)
     reference.load_state_dict(ours.state_dict())
-    torch.testing.assert_close(reference.weight, ours.weight)
+    assert torch.equal(reference.weight, ours.weight)
     assert (ours.bias is None) == (not with_bias)
     assert repr(ours) == f"Linear(in_features=8, out_features=3, bias={with_bias})"
 
@@ -92,15 +95,19 @@ def test_default_initialisation_is_pytorchs():
         reference = nn.Linear(d_in, d_out)
         torch.manual_seed(d_in)
         ours = Linear(d_in, d_out)
-        # PyTorch computes the bound as √3·gain/√fan_in with gain = √(1/3); ours as 1/√fan_in.
-        # They differ in the last bit at most, which moves a float32 draw by ≤ 1 ulp (≤ 6e-8).
-        torch.testing.assert_close(ours.weight, reference.weight, atol=1e-7, rtol=1e-6)
-        torch.testing.assert_close(ours.bias, reference.bias, atol=1e-7, rtol=1e-6)
+        # PyTorch computes the bound b as √3·gain/√fan_in with gain = √(1/3), ours as
+        # 1/√fan_in: in float64, a few ulps apart, so b in float32 is at most 1 ulp (2u·b)
+        # apart; a draw r·2b − b then moves by ≤ 2u·b, and each side rounds r·2b and the
+        # sum once (≤ 3u·b): 8u·b in all.
         bound = 1 / math.sqrt(d_in)
+        assert_within(ours.weight, reference.weight, 8 * unit_roundoff(torch.float32) * bound)
+        assert_within(ours.bias, reference.bias, 8 * unit_roundoff(torch.float32) * bound)
         assert ours.weight.abs().max() <= bound and ours.bias.abs().max() <= bound
     big = Linear(400, 500)
-    # U(±b) has variance b²/3: the empirical variance of 200,000 draws is within 2 %
-    assert abs(big.weight.var().item() * 3 * 400 - 1) < 0.02
+    # U(±b) has variance b²/3; the mean of n draws of w² has relative standard error
+    # √(Var w² / n) / E w² = √(0.8 / n): within 5 standard errors
+    n = big.weight.numel()
+    assert abs(big.weight.var().item() * 3 * 400 - 1) < 5 * math.sqrt(0.8 / n)
 
 
 @pytest.mark.parametrize(("scheme", "reference"), [
@@ -112,13 +119,17 @@ def test_default_initialisation_is_pytorchs():
 def test_init_schemes_match_torch_init(scheme, reference):
     ours = init_weight_(torch.empty(64, 200), scheme, generator=generator(3))
     theirs = reference(torch.empty(64, 200), generator(3))
-    # same generator, same draws; the std is computed in another order (≤ 1 ulp apart)
-    torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=1e-6)
     expected = {"unit": 1.0, "fan_in": 1 / math.sqrt(200), "fan_in_relu": math.sqrt(2 / 200),
                 "default": 1 / math.sqrt(3 * 200)}[scheme]
-    assert init_std(scheme, 200) == pytest.approx(expected, rel=1e-12)
-    # 12,800 draws: the empirical std is within 3 % of the target (its relative sd is ≈ 0.6 %)
-    assert abs(ours.std().item() / expected - 1) < 0.03
+    # same generator, same draws; the scale s (std, or the bound √3·std) is computed by
+    # another formula in float64, so in float32 it is ≤ 1 ulp (2u·s) apart, and each side
+    # rounds z·s (+ shift) twice: ≤ 8u·(|draw| + s)
+    scale = math.sqrt(3) * expected
+    assert_within(ours, theirs, 8 * unit_roundoff(torch.float32) * (theirs.abs() + scale))
+    assert init_std(scheme, 200) == expected                # the same float64 expression
+    # n draws: the sample std has a relative standard error of about 1/√(2n) (Gaussian;
+    # less for the uniform): within 5 standard errors
+    assert abs(ours.std().item() / expected - 1) < 5 / math.sqrt(2 * ours.numel())
 
 
 def test_forward_stds_follow_the_variance_recursion():

@@ -1,18 +1,18 @@
 """Pooling (§4.4) against PyTorch: values and gradients, modules, sizes and bad arguments.
 
-Tolerances. A max pooling output *selects* one input entry, so its values must equal
-PyTorch's exactly, in any dtype. Its gradient is exact too when the windows do not
-overlap (each input entry receives at most one upstream value); when they overlap, an
-entry that wins several windows receives the sum of their upstream values, and the two
-implementations may add them in another order. That sum has at most 9 terms (3 × 3
-windows at stride 1) of size ≤ 5 (standard normal upstream gradients), so its rounding
-error is below 9 · 45 · u: 2.4e-5 in float32 (u = 6e-8) and 4.5e-14 in float64 (u =
-1.1e-16). We allow atol 3e-5 / 5e-14 with no relative part.
+Tolerances (tests/_bounds.py). A max pooling output *selects* one input entry, so its
+values must equal PyTorch's exactly, in any dtype. Its gradient is exact too when the
+windows do not overlap (each input entry receives at most one upstream value); when they
+overlap, an entry that wins several windows receives the sum of their upstream values,
+which the two implementations may add in another order: a sum of at most K terms (K the
+number of entries of a window, which bounds the windows an entry belongs to), so the two
+differ by at most 2·γ_K·Σ|upstream values received| (γ_K ≈ K·u, u = 2⁻²⁴ in float32, 2⁻⁵³
+in float64); autograd with |upstream| gives that sum for every entry.
 
-An average pooling output is a sum of at most 20 terms of size ≤ 5 divided by the window
-size, computed by PyTorch in its own order: the same bound gives atol 2e-5 (float32) and
-5e-14 (float64) for values and for gradients (each input entry's gradient is a sum of at
-most 20 upstream values divided by the window size).
+An average pooling output is a sum of at most K terms, then a division (PyTorch may
+multiply by a rounded reciprocal: two roundings), and each gradient entry a sum of at
+most K upstream values, each divided: both are off by at most γ_{K+2}·Σ|terms|, with
+Σ|terms| the average pooling of |x| (values) or its gradient for |upstream|.
 """
 
 import itertools
@@ -23,13 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _bounds import assert_within, gamma
 from lbdl_book.nn import pooling
 from lbdl_book.nn.pooling import (AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, avg_pool1d, avg_pool2d, max_pool1d,
                                   max_pool2d, pool_output_size)
 
 DTYPES = [torch.float32, torch.float64]
-MAX_GRAD_ATOL = {torch.float32: 3e-5, torch.float64: 5e-14}
-AVG_ATOL = {torch.float32: 2e-5, torch.float64: 5e-14}
 
 SHAPES_1D = [(2, 3, 17), (1, 1, 9), (4, 2, 32), (3, 17)]        # the last one is unbatched (C, L)
 SHAPES_2D = [(2, 3, 13, 11), (1, 2, 8, 8), (3, 9, 10)]          # the last one is unbatched (C, H, W)
@@ -54,15 +53,26 @@ def value_and_grad(f, x, upstream):
     return y, grad
 
 
-def compare(ours, theirs, x, seed, value_atol, grad_atol):
-    """Values and input gradients of two pooling functions, for a random upstream gradient."""
+def window(kernel_size, spatial):
+    """K: the number of entries of a window (an int kernel size is repeated per spatial dim)."""
+    return math.prod(kernel_size) if isinstance(kernel_size, tuple) else kernel_size ** spatial
+
+
+def compare(ours, theirs, x, seed, k, kind):
+    """Values and input gradients of two pooling functions, for a random upstream gradient.
+
+    ``kind`` "max": values exact, gradients 2·γ_K·Σ|upstream received|; "avg": values and
+    gradients 2·γ_{K+2}·Σ|terms| (module docstring), K = the number of entries of a window."""
     reference = theirs(x)
     upstream = torch.randn(reference.shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype)
     y, grad = value_and_grad(ours, x, upstream)
     y_ref, grad_ref = value_and_grad(theirs, x, upstream)
     assert y.shape == y_ref.shape and y.dtype == x.dtype
-    torch.testing.assert_close(y, y_ref, atol=value_atol, rtol=0)
-    torch.testing.assert_close(grad, grad_ref, atol=grad_atol, rtol=0)
+    terms = k if kind == "max" else k + 2
+    _, received = value_and_grad(theirs, x, upstream.abs())        # Σ|upstream| per entry, the same routing
+    value_bound = 0.0 if kind == "max" else 2 * gamma(terms, x.dtype) * theirs(x.abs())
+    assert_within(y, y_ref, value_bound)
+    assert_within(grad, grad_ref, 2 * gamma(terms, x.dtype) * received)
     return y, grad
 
 
@@ -77,7 +87,7 @@ def test_max_pool1d_matches_torch(dtype, shape, k, s, p, d):
     for seed, x in enumerate([distinct_values(shape, dtype, 0),
                               torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=dtype)]):
         compare(lambda v: max_pool1d(v, k, s, p, d), lambda v: F.max_pool1d(v, k, s, p, d), x, seed,
-                value_atol=0, grad_atol=MAX_GRAD_ATOL[dtype])
+                window(k, 1), "max")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -85,8 +95,7 @@ def test_max_pool1d_matches_torch(dtype, shape, k, s, p, d):
 @pytest.mark.parametrize(("k", "s", "p", "d"), GEOMETRY_2D)
 def test_max_pool2d_matches_torch(dtype, shape, k, s, p, d):
     x = distinct_values(shape, dtype, 2)
-    compare(lambda v: max_pool2d(v, k, s, p, d), lambda v: F.max_pool2d(v, k, s, p, d), x, 3,
-            value_atol=0, grad_atol=MAX_GRAD_ATOL[dtype])
+    compare(lambda v: max_pool2d(v, k, s, p, d), lambda v: F.max_pool2d(v, k, s, p, d), x, 3, window(k, 2), "max")
 
 
 def test_max_pool_gradient_goes_to_the_arg_max_only():
@@ -111,8 +120,10 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum_like_torch(shape, 
     y, grad = value_and_grad(lambda v: ours(v, k, s), x, upstream)
     y_ref, grad_ref = value_and_grad(lambda v: theirs(v, k, s), x, upstream)
     assert torch.equal(y, y_ref)
-    # summation order aside (overlapping windows), the same entries receive the gradient
-    torch.testing.assert_close(grad, grad_ref, atol=5e-14, rtol=0)
+    # summation order aside (overlapping windows), the same entries receive the gradient:
+    # sums of at most K upstream values, 2·γ_K·Σ|received| apart
+    _, received = value_and_grad(lambda v: theirs(v, k, s), x, upstream.abs())
+    assert_within(grad, grad_ref, 2 * gamma(window(k, len(shape) - 2), torch.float64) * received)
     assert torch.equal(grad != 0, grad_ref != 0)
 
 
@@ -145,8 +156,7 @@ def test_avg_pool1d_matches_torch(dtype, shape, k, s, p):
     x = torch.randn(shape, generator=torch.Generator().manual_seed(9), dtype=dtype)
     for count_include_pad in (True, False):
         compare(lambda v: avg_pool1d(v, k, s, p, count_include_pad=count_include_pad),
-                lambda v: F.avg_pool1d(v, k, s, p, count_include_pad=count_include_pad), x, 10,
-                value_atol=AVG_ATOL[dtype], grad_atol=AVG_ATOL[dtype])
+                lambda v: F.avg_pool1d(v, k, s, p, count_include_pad=count_include_pad), x, 10, window(k, 1), "avg")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -157,15 +167,17 @@ def test_avg_pool2d_matches_torch(dtype, shape, k, s, p):
     for count_include_pad, divisor_override in [(True, None), (False, None), (True, 5)]:
         kwargs = dict(count_include_pad=count_include_pad, divisor_override=divisor_override)
         compare(lambda v: avg_pool2d(v, k, s, p, **kwargs), lambda v: F.avg_pool2d(v, k, s, p, **kwargs), x, 12,
-                value_atol=AVG_ATOL[dtype], grad_atol=AVG_ATOL[dtype])
+                window(k, 2), "avg")
 
 
 def test_avg_pool_is_linear_and_max_pool_is_not():
     g = torch.Generator().manual_seed(13)
     a, b = torch.randn(2, 3, 8, 8, generator=g, dtype=torch.float64), torch.randn(2, 3, 8, 8, generator=g,
                                                                                    dtype=torch.float64)
-    torch.testing.assert_close(avg_pool2d(2 * a - 3 * b, 2), 2 * avg_pool2d(a, 2) - 3 * avg_pool2d(b, 2),
-                               atol=1e-14, rtol=0)
+    # left: 2a − 3b rounds (≤ 2u·(2|a| + 3|b|)), then a mean of 4 (γ_6); right: two means, the
+    # products and the difference (γ_8): both within γ_8 of the exact value on (2|a| + 3|b|)
+    assert_within(avg_pool2d(2 * a - 3 * b, 2), 2 * avg_pool2d(a, 2) - 3 * avg_pool2d(b, 2),
+                  2 * gamma(8, torch.float64) * avg_pool2d(2 * a.abs() + 3 * b.abs(), 2))
     assert (max_pool2d(a + b, 2) - (max_pool2d(a, 2) + max_pool2d(b, 2))).abs().max() > 0.1
     # the gradient of average pooling is 1/K on every entry of the window
     x = a.clone().requires_grad_(True)
@@ -175,9 +187,10 @@ def test_avg_pool_is_linear_and_max_pool_is_not():
 
 def test_global_average_pooling_is_the_mean():
     x = torch.randn(2, 16, 7, 7, generator=torch.Generator().manual_seed(14), dtype=torch.float64)
-    torch.testing.assert_close(avg_pool2d(x, 7)[..., 0, 0], x.mean(dim=(2, 3)), atol=1e-14, rtol=0)
-    torch.testing.assert_close(avg_pool2d(x, (7, 7))[..., 0, 0], F.adaptive_avg_pool2d(x, 1)[..., 0, 0],
-                               atol=1e-14, rtol=0)
+    # means of the same 49 numbers, summed in different orders: 2·γ_51·mean|x| apart at most
+    bound = 2 * gamma(49 + 2, torch.float64) * x.abs().mean(dim=(2, 3))
+    assert_within(avg_pool2d(x, 7)[..., 0, 0], x.mean(dim=(2, 3)), bound)
+    assert_within(avg_pool2d(x, (7, 7))[..., 0, 0], F.adaptive_avg_pool2d(x, 1)[..., 0, 0], bound)
 
 
 # --- sizes -----------------------------------------------------------------------------------
@@ -199,8 +212,9 @@ def test_output_size_formula():
 def test_pooling_keeps_batch_and_channels_and_works_unbatched():
     x = torch.randn(5, 7, 12, 12)
     assert max_pool2d(x, 2).shape == (5, 7, 6, 6) == avg_pool2d(x, 2).shape
-    torch.testing.assert_close(max_pool2d(x[0], 3), max_pool2d(x, 3)[0], atol=0, rtol=0)
-    torch.testing.assert_close(avg_pool1d(x[0, :, 0], 4), F.avg_pool1d(x[0, :, 0], 4), atol=1e-6, rtol=0)
+    assert torch.equal(max_pool2d(x[0], 3), max_pool2d(x, 3)[0])
+    assert_within(avg_pool1d(x[0, :, 0], 4), F.avg_pool1d(x[0, :, 0], 4),
+                  2 * gamma(4 + 2, x.dtype) * F.avg_pool1d(x[0, :, 0].abs(), 4))
 
 
 # --- modules ---------------------------------------------------------------------------------
@@ -222,7 +236,11 @@ def test_modules_mirror_torch(ours, theirs, args, kwargs, shape):
     assert mine.state_dict() == {} == dict(reference.state_dict()) and list(mine.parameters()) == []
     mine.load_state_dict(reference.state_dict())
     x = torch.randn(shape, generator=torch.Generator().manual_seed(15), dtype=torch.float64)
-    torch.testing.assert_close(mine(x), reference(x), atol=5e-14, rtol=0)
+    if isinstance(mine, (MaxPool1d, MaxPool2d)):
+        assert torch.equal(mine(x), reference(x))                 # max pooling selects: exact
+    else:                                                          # a mean of ≤ K entries: 2·γ_{K+2}·Σ|terms|
+        k = window(mine.kernel_size, 1 if isinstance(mine, AvgPool1d) else 2)
+        assert_within(mine(x), reference(x), 2 * gamma(k + 2, x.dtype) * reference(x.abs()))
     for name in ("kernel_size", "stride", "padding", "ceil_mode"):
         assert getattr(mine, name) == getattr(reference, name), name
 

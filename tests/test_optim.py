@@ -1,15 +1,14 @@
 """The optimisers of §3.3 against torch.optim, and the helpers of the section.
 
-Tolerances. Our Adam and PyTorch's compute the same formulas in a different order
-(PyTorch divides lr by 1 − β₁ᵗ and √v by √(1 − β₂ᵗ), updates m with lerp and w with
-addcdiv; we form m̂ and v̂ first), so they agree up to rounding, not bit for bit. Each
-step changes a parameter by at most about lr·(1 − β₁)/√(1 − β₂) ≈ 3.2·lr (when one
-gradient dominates) and typically by lr; rounding the update costs a few units of
-roundoff of it (float32: 6e-8, float64: 1.1e-16, relative), and rounding the parameter
-(|w| ≲ 3 here) one roundoff of w. Over the 30 steps compared, the accumulated
-disagreement is therefore below 30 · (4 · 6e-8 · 0.3 + 6e-8 · 3) ≈ 8e-6 in float32 and
-below 2e-14 in float64, hence the tolerances ADAM_TOL. The running averages m and v are
-compared with the same tolerances relative to their own size.
+Tolerances (tests/_bounds.py). Our Adam and PyTorch's compute the same formulas in a
+different order (PyTorch divides lr by 1 − β₁ᵗ and √v by √(1 − β₂ᵗ), updates m with lerp
+and w with addcdiv; we form m̂ and v̂ first), so they agree up to rounding, not bit for
+bit. `_bounds.AdamBound` follows the difference step by step: m, v, the update Δ = lr·m̂/(√v̂ + ε)
+and w each round a few times on each side (γ₃ … γ₆ of their magnitudes, u = 2⁻²⁴ in
+float32, 2⁻⁵³ in float64), a difference in m or v moves Δ by its derivative, and a
+difference in w moves the gradient by the weight decay, or, on a quadratic, by the
+Hessian. Gradient descent rounds lr·g and the subtraction. Where a network's gradient
+depends on its weights, both sides start each step from the same weights.
 """
 
 import importlib
@@ -19,17 +18,13 @@ import pytest
 import torch
 from torch import nn
 
+from _bounds import AdamBound, assert_within, gamma, unit_roundoff
 from lbdl_book import optim
 from lbdl_book.optim import (Adam, GradientDescent, Quadratic, SGDRun, descend, minibatch_sgd, minibatches,
                              per_sample_gradients)
 
 DTYPES = [torch.float32, torch.float64]
 SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
-# (atol, rtol), justified in the module docstring.
-ADAM_TOL = {torch.float32: (1e-5, 1e-5), torch.float64: (1e-12, 1e-12)}
-# Plain gradient descent: w − lr·g (ours) vs w + (−lr)·g (torch's add_ with alpha), one rounding
-# apart at most per step, 20 steps: 20 roundoffs of |w| ≲ 4.
-GD_TOL = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-13, 1e-14)}
 
 
 def generator(seed=0):
@@ -54,11 +49,6 @@ def feed(params_a, params_b, g, skip=()):
             a.grad, b.grad = grad.clone(), grad.clone()
 
 
-def assert_close(ours, theirs, tol):
-    atol, rtol = tol
-    torch.testing.assert_close(ours, theirs, atol=atol, rtol=rtol)
-
-
 # --- gradient descent (Eq. 3.1) --------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -67,6 +57,10 @@ def test_gradient_descent_matches_torch_sgd(dtype, lr):
     ours, theirs = twin_parameters(SHAPES, dtype)
     mine, reference = GradientDescent(ours, lr=lr), torch.optim.SGD(theirs, lr=lr)
     g = generator(1)
+    u = unit_roundoff(dtype)
+    # w − lr·g (ours) vs w + (−lr)·g (torch's add_ with alpha, perhaps fused): each side
+    # rounds lr·g and the sum, u·(lr|g| + |w_new|); the same gradients are fed to both
+    bounds = [torch.zeros(p.shape, dtype=torch.float64) for p in ours]
     for step in range(20):
         feed(ours, theirs, g, skip=(1,) if step % 3 == 0 else ())   # a tensor without gradient is left alone
         before = ours[1].detach().clone()
@@ -74,9 +68,11 @@ def test_gradient_descent_matches_torch_sgd(dtype, lr):
         reference.step()
         if step % 3 == 0:
             assert torch.equal(ours[1], before)
-        for a, b in zip(ours, theirs):
+        for i, (a, b) in enumerate(zip(ours, theirs)):
             assert a.dtype == dtype and a.shape == b.shape
-            assert_close(a, b, GD_TOL[dtype])
+            if b.grad is not None:
+                bounds[i] = bounds[i] + 2 * u * (lr * b.grad.double().abs() + b.detach().double().abs())
+            assert_within(a, b, bounds[i])
 
 
 def test_gradient_descent_is_eq_3_1_and_zero_grad_clears():
@@ -103,16 +99,19 @@ def test_adam_matches_torch_step_by_step(dtype, settings):
     ours, theirs = twin_parameters(SHAPES, dtype, seed=2)
     mine, reference = Adam(ours, **settings), torch.optim.Adam(theirs, **settings)
     g = generator(3)
+    bounds = [AdamBound(p, **settings) for p in ours]
     for step in range(30):
         feed(ours, theirs, g)
+        before = [b.detach().clone() for b in theirs]
         mine.step()
         reference.step()
         for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert_close(a, b, ADAM_TOL[dtype])
             state = reference.state[b]
+            bound = bounds[i].step(step + 1, before[i], b.grad, state["exp_avg"], state["exp_avg_sq"], b)
+            assert_within(a, b, bound.w)
             assert mine.t[i] == int(state["step"]) == step + 1
-            assert_close(mine.m[i], state["exp_avg"], ADAM_TOL[dtype])
-            assert_close(mine.v[i], state["exp_avg_sq"], ADAM_TOL[dtype])
+            assert_within(mine.m[i], state["exp_avg"], bound.m)
+            assert_within(mine.v[i], state["exp_avg_sq"], bound.v)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -121,12 +120,17 @@ def test_adam_skips_tensors_without_gradient_like_torch(dtype):
     ours, theirs = twin_parameters([(4,), (2, 3)], dtype, seed=4)
     mine, reference = Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
     g = generator(5)
+    bounds = [AdamBound(p, lr=0.05) for p in ours]
     for step in range(12):
         feed(ours, theirs, g, skip=(1,) if step % 2 else ())
+        before = [b.detach().clone() for b in theirs]
         mine.step()
         reference.step()
-        for a, b in zip(ours, theirs):
-            assert_close(a, b, ADAM_TOL[dtype])
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            if b.grad is not None:
+                state = reference.state[b]
+                bounds[i].step(int(state["step"]), before[i], b.grad, state["exp_avg"], state["exp_avg_sq"], b)
+            assert_within(a, b, bounds[i].w)
     assert mine.t == [12, 6] == [int(reference.state[p]["step"]) for p in theirs]
 
 
@@ -141,16 +145,25 @@ def test_adam_trains_a_network_like_torch():
     x = torch.randn(64, 4, generator=g, dtype=torch.float64)
     y = x[:, :1] * x[:, 1:2] + torch.sin(x[:, 2:3])
     losses = []
+    # Each step starts both networks from our weights, so that their gradients are the same
+    # numbers and the comparison measures the optimisers, not how two rounded training
+    # runs drift apart; m and v are never reset, and their differences are carried along.
+    bounds = [AdamBound(p, lr=0.01, weight_decay=1e-3) for p in net.parameters()]
     for step in range(200):
+        twin.load_state_dict(net.state_dict())
+        before = [p.detach().clone() for p in twin.parameters()]
+        for bound in bounds:
+            bound.w = torch.zeros_like(bound.w)
         for model, opt in ((net, mine), (twin, reference)):
             opt.zero_grad()
             loss = ((model(x) - y) ** 2).mean()
             loss.backward()
             opt.step()
         losses.append(loss.item())
-    # 200 steps through a network: float64 rounding differences stay far below 1e-9
-    for p, q in zip(net.parameters(), twin.parameters()):
-        torch.testing.assert_close(p, q, atol=1e-9, rtol=1e-9)
+        for p, q, w, bound in zip(net.parameters(), twin.parameters(), before, bounds):
+            state = reference.state[q]
+            bound.step(step + 1, w, q.grad, state["exp_avg"], state["exp_avg_sq"], q)
+            assert_within(p, q, bound.w)
     assert losses[-1] < 0.25 * losses[0]
 
 
@@ -160,15 +173,22 @@ def test_adam_first_step_and_bias_correction():
     w.grad = torch.tensor([1e-4, -3.0, 250.0, -0.5], dtype=torch.float64)
     Adam([w], lr=0.01).step()
     g = w.grad
-    assert torch.allclose(w.detach(), -0.01 * g / (g.abs() + 1e-8), rtol=1e-12, atol=0)
-    assert torch.allclose(w.detach()[1:], -0.01 * g.sign()[1:], rtol=1e-6, atol=0)   # |g| ≫ eps: lr · sign(g)
-    # Without it the step is lr (1 − β₁) / √(1 − β₂) · sign(g): 3.16 times too long for the defaults.
+    # m, v, the bias corrections, the square root, the division and lr: a product of a dozen
+    # roundings on each side (γ₁₂ relative), no cancellation
+    f64 = torch.float64
+    expected = -0.01 * g / (g.abs() + 1e-8)
+    assert_within(w.detach(), expected, gamma(12, f64) * expected.abs())
+    # |g| ≫ eps: lr · sign(g), up to the relative eps/|g|
+    assert_within(w.detach()[1:], -0.01 * g.sign()[1:], 0.01 * (1e-8 / g[1:].abs() + gamma(12, f64)))
+    # Without it the step is lr (1 − β₁) / √(1 − β₂) · sign(g): √10 ≈ 3.16 times too long for the defaults.
     v = torch.zeros(4, dtype=torch.float64, requires_grad=True)
     v.grad = g.clone()
     Adam([v], lr=0.01, bias_correction=False).step()
     expected = -0.01 * 0.1 * g / (math.sqrt(0.001) * g.abs() + 1e-8)
-    assert torch.allclose(v.detach(), expected, rtol=1e-12, atol=0)
-    assert torch.allclose(v.detach()[1:], 3.1623 * w.detach()[1:], rtol=1e-4, atol=0)
+    assert_within(v.detach(), expected, gamma(12, f64) * expected.abs())
+    # the ratio is √10·(1 + eps/|g|)/(1 + eps/(√0.001·|g|)), within √10·eps/(√0.001·|g|) of √10
+    ratio_error = 1e-8 / (math.sqrt(0.001) * g[1:].abs()) + gamma(26, f64)
+    assert_within(v.detach()[1:], math.sqrt(10) * w.detach()[1:], math.sqrt(10) * w.detach()[1:].abs() * ratio_error)
     # After many steps of a constant gradient, the two versions agree (1 − βᵗ → 1).
     a = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -186,11 +206,16 @@ def test_adam_moves_every_coordinate_at_the_same_speed():
     w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     opt = Adam([w], lr=0.01, eps=0.0)
     g = generator(7)
+    moved = 0.0
     for _ in range(10):
         noise = torch.randn(1, generator=g, dtype=torch.float64) + 0.5
         w.grad = torch.cat([1e-3 * noise, 1e3 * noise])
+        before = w.detach().clone()
         opt.step()
-    assert torch.allclose(w[0], w[1], rtol=1e-12, atol=0)
+        moved += (w.detach() - before).abs().max().item()
+    # exactly equal steps in exact arithmetic; each coordinate's step rounds differently
+    # (the scaled gradients, m, v, the update: γ₁₂ of it) and so does each update of w (u|w|)
+    assert_within(w[0], w[1], 2 * gamma(12, torch.float64) * moved + 10 * 2 * unit_roundoff(torch.float64) * w[1].abs())
 
 
 def test_optimisers_do_not_call_torch_optim(monkeypatch):
@@ -252,13 +277,26 @@ def test_descend_on_a_quadratic_is_the_closed_form():
     # Eq. (eq-gd-quadratic): w_n − w* = (I − ηH)^n (w_0 − w*), to float64 rounding
     contraction = torch.eye(2, dtype=torch.float64) - 0.3 * q.hessian
     expected = torch.stack([torch.linalg.matrix_power(contraction, n) @ (w0 - q.minimum) for n in range(16)]) + q.minimum
-    torch.testing.assert_close(path, expected, atol=1e-13, rtol=0)
+    # A step w − η H (w − w*) rounds by γ₄(η|H||w − w*| + |w|) and passes the earlier error
+    # through |I − ηH|; the closed form's n products of 2 × 2 matrices (γ₂ each) and the
+    # final product and sum: n·γ₃·|C|ⁿ|w₀ − w*| + u|w|
+    f64, c_abs = torch.float64, contraction.abs()
+    error, bounds = torch.zeros(2, dtype=f64), [torch.zeros(2, dtype=f64)]
+    for n in range(1, 16):
+        error = c_abs @ error + gamma(4, f64) * (0.3 * q.hessian.abs() @ (path[n - 1] - q.minimum).abs()
+                                                 + path[n].abs())
+        power = torch.linalg.matrix_power(c_abs, n) @ (w0 - q.minimum).abs()
+        bounds.append(error + (n + 1) * gamma(3, f64) * power + gamma(1, f64) * expected[n].abs())
+    assert_within(path, expected, torch.stack(bounds))
     assert descend(q, w0, lr=0.3, steps=0).shape == (1, 2)
 
 
 def test_divergence_threshold_is_two_over_lambda_max():
     q = Quadratic.from_eigenvalues((5.0, 0.5), angle=-20.0)
-    assert q.lambda_max == pytest.approx(5.0) and q.critical_lr == pytest.approx(0.4)
+    # H = R Λ Rᵀ rounds (γ₄ of |R|Λ|R|ᵀ, at most 2·5 per entry) and a symmetric eigensolver
+    # is backward stable (γ_{4n²}‖H‖): by Weyl the eigenvalue moves by at most the sum
+    shift = gamma(4, torch.float64) * 2 * 5.0 * 2 + gamma(16, torch.float64) * 5.0 * 2
+    assert abs(q.lambda_max - 5.0) <= shift and abs(q.critical_lr - 0.4) <= 0.4 * (shift / 5.0 + gamma(1, torch.float64))
     w0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
     below = descend(q, w0, lr=0.99 * q.critical_lr, steps=2000)
     above = descend(q, w0, lr=1.01 * q.critical_lr, steps=2000)
@@ -271,11 +309,20 @@ def test_descend_with_adam_and_options():
     path = descend(q, w0, lr=0.1, steps=300, optimizer="adam", betas=(0.9, 0.99))
     w = w0.clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=0.1, betas=(0.9, 0.99))
-    for _ in range(300):
+    # The two trajectories are coupled through the gradient H (w − w*): an error e_w of w
+    # moves it by |H| e_w (plus its own rounding, γ₃·|H||w − w*|), which AdamBound carries
+    # into m, v and the next steps (a first-order bound on how far they drift apart).
+    bound = AdamBound(w, lr=0.1, betas=(0.9, 0.99))
+    h_abs = q.hessian.abs()
+    for t in range(1, 301):
         opt.zero_grad()
         q(w).backward()
+        before = w.detach().clone()
         opt.step()
-    torch.testing.assert_close(path[-1], w.detach(), atol=1e-12, rtol=1e-12)
+        state = opt.state[w]
+        grad_error = h_abs @ bound.w + 2 * gamma(3, torch.float64) * h_abs @ (before - q.minimum).abs()
+        bound.step(t, before, w.grad, state["exp_avg"], state["exp_avg_sq"], w, grad_error=grad_error)
+    assert_within(path[-1], w.detach(), bound.w)
     assert q(path[-1]) < 1e-6 * q(w0)
 
 
@@ -308,21 +355,39 @@ def test_quadratic_value_gradient_and_batches(dtype):
     assert values.shape == (3, 5) and values.dtype == dtype
     delta = (w - q.minimum).detach()
     expected = 0.5 * torch.einsum("...i,ij,...j->...", delta, q.hessian, delta)
-    tol = (1e-5, 1e-5) if dtype == torch.float32 else (1e-12, 1e-12)
-    assert_close(values, expected, tol)
+    # ½ δᵀHδ: the differences (u), a sum of 16 products of three factors: γ₂₀ of ½|δ|ᵀ|H||δ|;
+    # the gradient H δ: γ₈ of |H||δ| (autograd through the quadratic form, or the product)
+    h_abs, d_abs = q.hessian.abs().double(), delta.abs().double()
+    assert_within(values, expected, 2 * gamma(20, dtype) * 0.5 * torch.einsum("...i,ij,...j->...", d_abs, h_abs, d_abs))
     (autograd,) = torch.autograd.grad(values.sum(), w)
-    assert_close(q.gradient(w.detach()), autograd, tol)
+    assert_within(q.gradient(w.detach()), autograd, 2 * gamma(8, dtype) * d_abs @ h_abs)
     assert q(q.minimum) == 0
-    assert torch.allclose(q.eigenvalues, torch.linalg.eigvalsh(q.hessian.double()).to(dtype))
+    # a symmetric eigensolver in dtype against float64: backward stable, γ_{4n²}‖H‖ (Weyl),
+    # plus rounding the float64 eigenvalues to dtype
+    reference = torch.linalg.eigvalsh(q.hessian.double())
+    assert_within(q.eigenvalues, reference.to(dtype),
+                  gamma(4 * 16, dtype) * torch.linalg.matrix_norm(q.hessian.double())
+                  + unit_roundoff(dtype) * reference.abs())
 
 
 def test_quadratic_from_eigenvalues_rotates_the_axes():
     q = Quadratic.from_eigenvalues((9.0, 1.0), angle=90.0)
-    torch.testing.assert_close(q.hessian, torch.diag(torch.tensor([1.0, 9.0], dtype=torch.float64)), atol=1e-12, rtol=0)
+    # H = R Λ Rᵀ with R the rotation by fl(π/2): cos(fl(π/2)) ≈ 6e-17, not 0, and the
+    # products and sums round (γ₄ of |R|Λ|R|ᵀ ≤ 9 + 1 per entry); a rotation off by θ moves
+    # H by at most 2·9·|θ|, here |θ| ≤ u·π/2 + 2u (the angle and the cosine / sine)
+    f64 = torch.float64
+    moved = 2 * 9.0 * (unit_roundoff(f64) * math.pi / 2 + 2 * unit_roundoff(f64)) + gamma(4, f64) * 10.0
+    assert_within(q.hessian, torch.diag(torch.tensor([1.0, 9.0], dtype=f64)), moved)
     r = Quadratic.from_eigenvalues((9.0, 1.0), angle=45.0)
-    torch.testing.assert_close(r.eigenvalues, torch.tensor([1.0, 9.0], dtype=torch.float64), atol=1e-12, rtol=0)
+    # Weyl: the eigenvalues move by at most ‖ΔH‖₂ (≤ 2 × the entry bound), plus the
+    # eigensolver's backward error γ_{4n²}‖H‖
+    shift = 2 * moved + gamma(16, f64) * 9.0 * 2
+    assert_within(r.eigenvalues, torch.tensor([1.0, 9.0], dtype=f64), shift)
     top = torch.linalg.eigh(r.hessian).eigenvectors[:, -1]
-    assert abs(abs(top @ torch.tensor([1.0, 1.0], dtype=torch.float64)) - math.sqrt(2)) < 1e-12
+    # Davis–Kahan: the eigenvector turns by at most ‖ΔH‖/gap = shift / 8 (radians), so its
+    # dot product with (1, 1) (norm √2) moves by at most √2 times that, plus its rounding
+    assert abs(abs(top @ torch.tensor([1.0, 1.0], dtype=f64)) - math.sqrt(2)) <= \
+        math.sqrt(2) * (shift / 8 + gamma(3, f64))
 
 
 def test_quadratic_errors():
@@ -374,18 +439,28 @@ def test_per_sample_gradients_and_eq_3_2():
     w = torch.tensor([0.3, -0.2, 1.0], dtype=torch.float64, requires_grad=True)
     rows = per_sample_gradients(mse, w, x, y)
     assert rows.shape == (60, 3) and w.grad is None
-    # closed form: ∇ℓ_n = 2 (x_n·w − y_n) x_n
-    torch.testing.assert_close(rows, 2 * (x @ w.detach() - y)[:, None] * x, atol=1e-13, rtol=0)
+    # closed form: ∇ℓ_n = 2 (x_n·w − y_n) x_n: a dot product of 3, a difference, two
+    # products, on each side: γ₆ of 2(|x_n||w| + |y_n|)|x_n|
+    f64, wd = torch.float64, w.detach()
+    magnitude = 2 * (x.abs() @ wd.abs() + y.abs())[:, None] * x.abs()
+    assert_within(rows, 2 * (x @ wd - y)[:, None] * x, 2 * gamma(6, f64) * magnitude)
     (full,) = torch.autograd.grad(mse(w, x, y), w)
-    torch.testing.assert_close(rows.mean(0), full, atol=1e-13, rtol=0)          # Eq. 3.2
+    # means of the 60 rows (in one sum, or in 4 batch means then their mean): γ_{60+8} of the
+    # mean magnitude, on each side
+    mean_bound = 2 * gamma(60 + 8, f64) * magnitude.mean(0)
+    assert_within(rows.mean(0), full, mean_bound)          # Eq. 3.2
     # the mini-batch means of one epoch (equal sizes) average to the full gradient exactly
     batches = minibatches(60, 15, generator=generator(2))
-    torch.testing.assert_close(torch.stack([rows[b].mean(0) for b in batches]).mean(0), full, atol=1e-13, rtol=0)
-    # a loss that is not linear in the per-sample terms: logistic regression
+    assert_within(torch.stack([rows[b].mean(0) for b in batches]).mean(0), full, mean_bound)
+    # a loss that is not linear in the per-sample terms: logistic regression; σ(x·w) moves by
+    # at most ¼ of the dot product's error (γ₃) and rounds a few times itself (8u), then the
+    # difference and the product: γ₃ of |σ − t||x|
     labels = (y > 0).double()
     logistic = lambda w, x, t: nn.functional.binary_cross_entropy_with_logits(x @ w, t)   # noqa: E731
-    expected = (torch.sigmoid(x @ w.detach()) - labels)[:, None] * x
-    torch.testing.assert_close(per_sample_gradients(logistic, w, x, labels), expected, atol=1e-13, rtol=0)
+    expected = (torch.sigmoid(x @ wd) - labels)[:, None] * x
+    sigma_error = 0.25 * gamma(3, f64) * (x.abs() @ wd.abs()) + 8 * unit_roundoff(f64)
+    assert_within(per_sample_gradients(logistic, w, x, labels), expected,
+                  2 * (sigma_error[:, None] * x.abs() + gamma(3, f64) * expected.abs()))
     with pytest.raises(ValueError, match="the tensors of data must have the same length N, got \\[60, 59\\]"):
         per_sample_gradients(mse, w, x, y[:-1])
     with pytest.raises(ValueError, match="data must be one or more tensors"):
@@ -402,9 +477,10 @@ def test_minibatch_gradients_are_unbiased_with_the_predicted_variance():
     b, k = 8, 4000
     errors = torch.stack([rows[torch.randperm(200, generator=g)[:b]].mean(0) - full for _ in range(k)])
     predicted = sigma2 / b * (200 - b) / 199
-    mse_measured = (errors**2).sum(1).mean()
-    # 4000 draws: the relative standard error of the mean squared error is ≈ 2-3 %; allow 10 %
-    assert abs(mse_measured / predicted - 1) < 0.1
+    squared = (errors**2).sum(1)
+    mse_measured = squared.mean()
+    # the mean of k draws of the squared error: within 5 standard errors of its expectation
+    assert abs(mse_measured - predicted) < 5 * squared.std() / math.sqrt(k)
     # unbiased: the mean error is within 4 standard errors of 0 in every coordinate
     standard_error = errors.std(0) / math.sqrt(k)
     assert (errors.mean(0).abs() < 4 * standard_error).all()
@@ -417,7 +493,17 @@ def test_full_batch_sgd_is_gradient_descent():
     assert isinstance(run, SGDRun)
     assert torch.equal(run.samples, torch.arange(13) * 60)
     path = descend(lambda w: mse(w, x, y), w0, lr=0.1, steps=12)
-    torch.testing.assert_close(run.weights, path, atol=1e-13, rtol=0)   # same steps, summed in another order
+    # same steps, summed in another order: each step's gradient (2/N)Xᵀ(Xw − y) rounds by
+    # γ_{N+6} of (2/N)|X|ᵀ(|X||w| + |y|), the update by u|w| more, and an earlier error
+    # passes through |I − ηH|, H = (2/N)XᵀX
+    f64, n = torch.float64, len(x)
+    propagate = (torch.eye(3, dtype=f64) - 0.1 * 2 / n * x.T @ x).abs()
+    error, bounds = torch.zeros(3, dtype=f64), [torch.zeros(3, dtype=f64)]
+    for step in range(1, 13):
+        grad_size = 2 / n * x.abs().T @ (x.abs() @ path[step - 1].abs() + y.abs())
+        error = propagate @ error + 2 * (0.1 * gamma(n + 6, f64) * grad_size + unit_roundoff(f64) * path[step].abs())
+        bounds.append(error)
+    assert_within(run.weights, path, torch.stack(bounds))
 
 
 def test_minibatch_sgd_counts_per_sample_gradients_and_converges():
@@ -453,4 +539,29 @@ def test_minibatch_sgd_errors():
 
 def test_module_exports():
     assert sorted(optim.__all__) == ["Adam", "GradientDescent", "Quadratic", "SGDRun", "descend", "minibatch_sgd",
-                                     "minibatches", "per_sample_gradients"]
+                                     "minibatches", "per_sample_gradients", "two_basins"]
+
+
+def test_descend_schedule_sets_the_rate_of_every_step():
+    # Gradient descent on L(w) = w²/2 multiplies w by (1 − η_t) at step t.
+    w0 = torch.tensor([1.0], dtype=torch.float64)
+    rates = [0.5, 0.25, 0.1]
+    path = descend(lambda w: 0.5 * (w * w).sum(), w0, lr=1.0, steps=3, schedule=lambda step: rates[step])
+    expected = torch.tensor([1.0, 0.5, 0.375, 0.3375], dtype=torch.float64)
+    assert torch.allclose(path[:, 0], expected, rtol=4 * 2.0**-53, atol=0)
+    with pytest.raises(TypeError, match="schedule must be a function of the step"):
+        descend(lambda w: (w * w).sum(), w0, lr=0.1, steps=1, schedule=0.1)
+
+
+def test_two_basins():
+    from lbdl_book.optim import two_basins
+    w = torch.tensor([[0.0], [2.9368]], dtype=torch.float64)
+    values = two_basins(w)
+    # At w = 0 the parabola is exactly 0 and the well gives −3·exp(−72): exp is correct to about
+    # one ulp and the product and subtraction add one rounding each, so 4 u relative covers it.
+    assert values.shape == (2,) and values[0].item() == pytest.approx(-3 * math.exp(-72), rel=4 * 2.0**-53, abs=0)
+    assert abs(values[1].item() - 1.4067) < 1e-3                     # the narrow well, above the global minimum
+    hessian = torch.autograd.functional.hessian(two_basins, w[1])
+    assert 40 < hessian.item() < 50                                   # narrow: 2 / L'' < 0.05
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 1\)"):
+        two_basins(torch.zeros(3))
