@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._checks import positive_int, token_ids
+from ._checks import function, positive_int, tensor, token_ids
 from .losses import cross_entropy, log_softmax, softmax
 
 __all__ = ["CausalConvLM", "dependency_matrix", "perplexity", "sample", "sequence_cross_entropy",
@@ -71,15 +71,15 @@ class CausalConvLM(nn.Module):
         return self.readout(h.transpose(1, 2))                 # (N, T, K)
 
 
-def _check_sequences(logits, tokens) -> None:
+def _check_sequences(logits, tokens, name: str = "tokens") -> None:
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
         got = logits.dtype if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise TypeError(f"logits must be a floating-point tensor, got {got}")
     if logits.dim() != 3:
         raise ValueError(f"logits must have shape (N, T, K), got {tuple(logits.shape)}")
-    token_ids(tokens, logits.shape[2])
+    token_ids(tokens, logits.shape[2], name=name)
     if tokens.shape != logits.shape[:2]:
-        raise ValueError(f"tokens must have shape (N, T) = {tuple(logits.shape[:2])} to match logits "
+        raise ValueError(f"{name} must have shape (N, T) = {tuple(logits.shape[:2])} to match logits "
                          f"{tuple(logits.shape)}, got {tuple(tokens.shape)}")
 
 
@@ -110,7 +110,12 @@ def perplexity(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     ``logits`` (N, T, K) with ``targets`` (N, T), or ``logits`` (N, K) with ``targets``
     (N,). Returns a 0-d tensor."""
     if isinstance(logits, torch.Tensor) and logits.dim() == 2:
+        tensor(targets, "targets")
+        if targets.shape != logits.shape[:1]:
+            raise ValueError(f"targets must have shape (N,) = ({len(logits)},) to match logits {tuple(logits.shape)}, "
+                             f"got {tuple(targets.shape)}")
         return cross_entropy(logits, targets).exp()
+    _check_sequences(logits, targets, "targets")
     return sequence_cross_entropy(logits, targets).exp()
 
 
@@ -157,6 +162,7 @@ def dependency_matrix(fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.
     ``fn`` maps ``inputs`` (T, D) to outputs (T', K). Returns the (T', T) matrix whose
     entry [t, s] is max_{k, d} |∂ fn(inputs)[t, k] / ∂ inputs[s, d]|: zero where output
     t does not depend on input s (computed with ``torch.autograd.functional.jacobian``)."""
+    function(fn, "fn")
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.dim() != 2:
         got = f"{inputs.dtype} of shape {tuple(inputs.shape)}" if isinstance(inputs, torch.Tensor) else type(inputs).__name__
         raise ValueError(f"inputs must be a floating-point tensor of shape (T, D), got {got}")
@@ -173,7 +179,10 @@ def windows(ids, length: int, stride: int = 1) -> torch.Tensor:
     starting every ``stride`` tokens: an int64 tensor (M, length)."""
     positive_int(length, "length")
     positive_int(stride, "stride")
-    ids = torch.as_tensor(ids, dtype=torch.int64)
+    try:
+        ids = torch.as_tensor(ids, dtype=torch.int64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"ids must be a list or a 1-D tensor of token ids, got {ids!r}") from None
     if ids.dim() != 1 or len(ids) < length:
         raise ValueError(f"ids must be 1-D with at least length={length} tokens, got shape {tuple(ids.shape)}")
     return ids.unfold(0, length, stride).contiguous()

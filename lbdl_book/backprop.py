@@ -17,15 +17,14 @@ grows with depth.
 
 Also here: gradient-norm clipping [Pascanu et al. 2013], per-layer gradient norms (to
 see gradients vanish or explode), and the measurements of §3.4's "resource usage":
-FLOPs, forward and backward time, and the bytes that autograd keeps for the backward
-pass, with and without checkpointing [Chen et al. 2016].
+FLOPs, and the bytes that autograd keeps for the backward pass, with and without
+checkpointing [Chen et al. 2016] (the page times the two passes with
+:func:`lbdl_book.compute.compare_times`).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +37,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import positive_int, synchronize
+from ._checks import modules, positive_int, positive_real, tensor, tensors
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,7 +56,6 @@ __all__ = [
     "matmul_flops",
     "mse_and_gradient",
     "saved_tensor_bytes",
-    "time_forward_backward",
 ]
 
 ACTIVATIONS = ("tanh", "relu", "identity")
@@ -84,17 +82,36 @@ def _check_shape(x: torch.Tensor, shape: tuple, name: str) -> None:
         raise ValueError(f"{name} must have shape {expected}, got {tuple(x.shape)}")
 
 
-def _positive_real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+_ABSENT = object()
+
+
+def _check_layer(x, weight, bias=_ABSENT, y=_ABSENT, grad_y=_ABSENT) -> None:
+    """The tensors of one layer: ``x`` (B, n_in), ``weight`` (n_out, n_in), and if given
+    ``bias`` (n_out,), ``y`` and ``grad_y`` (B, n_out), all floating-point. Cheap when they
+    are right: a few comparisons per call."""
+    _check_float(x, "x")
+    _check_float(weight, "weight")
+    if weight.dim() != 2:
+        _check_shape(weight, (None, None), "weight")
+    n_out, n_in = weight.shape
+    if x.dim() != 2 or x.shape[1] != n_in:
+        _check_shape(x, (None, n_in), "x")
+    if bias is not _ABSENT:
+        _check_float(bias, "bias")
+        if bias.shape != (n_out,):
+            _check_shape(bias, (n_out,), "bias")
+    if y is not _ABSENT:
+        for name, value in (("y", y), ("grad_y", grad_y)):
+            _check_float(value, name)
+            if value.shape != (x.shape[0], n_out):
+                _check_shape(value, (x.shape[0], n_out), name)
 
 
 # --- one layer ---------------------------------------------------------------------------
 
 def activate(z: torch.Tensor, activation: str) -> torch.Tensor:
     """σ(z) for ``activation`` in ``ACTIVATIONS``, elementwise, any shape."""
+    tensor(z, "z")
     _check_activation(activation)
     if activation == "tanh":
         return torch.tanh(z)
@@ -109,6 +126,7 @@ def activation_derivative(y: torch.Tensor, activation: str) -> torch.Tensor:
 
     Since the derivative only needs the layer's *output*, the backward pass can work
     from the activations x^(d) alone."""
+    tensor(y, "y")
     _check_activation(activation)
     if activation == "tanh":
         return 1 - y * y
@@ -121,6 +139,7 @@ def layer_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, act
     """x^(d) = σ(x^(d−1) W_dᵀ + b_d): one matrix product.
 
     ``x`` (B, n_in), ``weight`` (n_out, n_in), ``bias`` (n_out,) → (B, n_out)."""
+    _check_layer(x, weight, bias=bias)
     return activate(x @ weight.T + bias, activation)
 
 
@@ -131,6 +150,7 @@ def layer_backward(grad_y: torch.Tensor, x: torch.Tensor, y: torch.Tensor, weigh
     ``grad_y`` = ∇ℓ|x^(d) (B, n_out), ``x`` = x^(d−1) (B, n_in), ``y`` = x^(d) (B, n_out),
     ``weight`` (n_out, n_in). Returns ∇ℓ|x^(d−1) (B, n_in), ∇ℓ|W_d (n_out, n_in) and
     ∇ℓ|b_d (n_out,); the parameter gradients are summed over the batch."""
+    _check_layer(x, weight, y=y, grad_y=grad_y)
     grad_z = grad_y * activation_derivative(y, activation)   # through σ: a diagonal Jacobian
     grad_x = grad_z @ weight                                  # ∇ℓ|x^(d) · J_f|x
     grad_weight = grad_z.T @ x                                # ∇ℓ|x^(d) · J_f|W
@@ -169,10 +189,10 @@ class ChainMLP:
                  dtype: torch.dtype = torch.float64, device=None):
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence (n_0, …, n_D) of at least 2 ints, got {widths!r}")
-        for n in widths:
-            positive_int(n, "every width")
+        for i, n in enumerate(widths):
+            positive_int(n, f"widths[{i}]")
         _check_activation(activation)
-        _positive_real(gain, "gain")
+        positive_real(gain, "gain")
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
         self.widths = tuple(widths)
@@ -285,11 +305,7 @@ def clip_grad_norm(gradients: Iterable[torch.Tensor] | torch.Tensor, max_norm: f
     ``gradients``: a tensor or an iterable of floating-point tensors of any shapes (for
     instance ``Gradients.parameters()``). As in ``torch.nn.utils.clip_grad_norm_``, the
     factor is max_norm / (‖g‖ + eps), capped at 1, so that a zero gradient is safe."""
-    if isinstance(gradients, torch.Tensor):
-        gradients = [gradients]
-    gradients = list(gradients)
-    for i, g in enumerate(gradients):
-        _check_float(g, f"gradients[{i}]")
+    gradients = tensors(gradients, "gradients", floating=True)
     if isinstance(max_norm, bool) or not isinstance(max_norm, Real):
         raise TypeError(f"max_norm must be a real number, got {type(max_norm).__name__}")
     if not max_norm > 0:
@@ -315,8 +331,8 @@ def matmul_flops(widths: Sequence[int], batch: int, *, input_grad: bool = False)
     additions are not counted. Returns ``{"forward": …, "backward": …}``."""
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
         raise ValueError(f"widths must be a sequence of at least 2 ints, got {widths!r}")
-    for n in widths:
-        positive_int(n, "every width")
+    for i, n in enumerate(widths):
+        positive_int(n, f"widths[{i}]")
     positive_int(batch, "batch")
     per_layer = [2 * batch * n_in * n_out for n_in, n_out in zip(widths[:-1], widths[1:])]
     forward = sum(per_layer)
@@ -332,59 +348,6 @@ def counted_flops(fn: Callable[[], object]) -> int:
     with FlopCounterMode(display=False) as counter:
         fn()
     return counter.get_total_flops()
-
-
-def time_forward_backward(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                          parameters: Iterable[torch.Tensor], *, repeat: int = 7, warmup: int = 1,
-                          threads: int | None = None, seed: int = 0) -> dict[str, float]:
-    """Median seconds of the forward pass ``y = model(x)`` and of the backward pass
-    ``y.backward(g)``, g a fixed random upstream gradient. Returns
-    ``{"forward": s, "backward": s}``.
-
-    Both are timed in the same iteration, one right after the other, and the ``.grad``
-    of ``parameters`` is reset between iterations. On a CPU, ``threads`` sets PyTorch's
-    thread count for the measurement (then restores it). With ``threads=1`` every
-    operation, backward ones included, runs in the calling thread, and what is measured
-    is that thread's CPU time (``time.thread_time``): the time spent waiting while other
-    programs use the processor is left out, so the numbers stay steady on a busy machine.
-    Otherwise (several threads, or a GPU) it is wall-clock time."""
-    if not callable(model):
-        raise TypeError(f"model must be callable, got {type(model).__name__}")
-    _check_float(x, "x")
-    positive_int(repeat, "repeat")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
-    if threads is not None:
-        positive_int(threads, "threads")
-    parameters = list(parameters)
-    with torch.no_grad():
-        shape = model(x).shape
-    upstream = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype).to(x.device)
-    forward_times, backward_times = [], []
-    previous_threads = torch.get_num_threads()
-    clock = time.perf_counter
-    if threads is not None and x.device.type == "cpu":
-        torch.set_num_threads(threads)
-        if threads == 1:
-            clock = time.thread_time
-    try:
-        for i in range(warmup + repeat):
-            for p in parameters:
-                p.grad = None
-            synchronize(x.device)
-            start = clock()
-            y = model(x)
-            synchronize(x.device)
-            middle = clock()
-            y.backward(upstream)
-            synchronize(x.device)
-            end = clock()
-            if i >= warmup:
-                forward_times.append(middle - start)
-                backward_times.append(end - middle)
-    finally:
-        torch.set_num_threads(previous_threads)
-    return {"forward": statistics.median(forward_times), "backward": statistics.median(backward_times)}
 
 
 def saved_tensor_bytes(fn: Callable[[], object], exclude: Iterable[torch.Tensor] = ()) -> tuple[object, int]:
@@ -426,7 +389,7 @@ def checkpointed(layers: Sequence[nn.Module], segments: int) -> Callable[[torch.
     forward pass keeps only the input of each chunk, and the backward pass recomputes the
     inside of a chunk, with a partial forward pass, when it reaches it
     (``torch.utils.checkpoint``)."""
-    chunks = _chunks(list(layers), segments)
+    chunks = _chunks(modules(layers, "layers"), segments)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         for chunk in chunks:
@@ -445,7 +408,7 @@ def activation_memory(layers: Sequence[nn.Module], x: torch.Tensor, segments: in
     and ``"recomputed"`` the largest amount one chunk saves again when the backward pass
     recomputes it (its input excluded, being already counted). The peak during the
     backward pass is at most ``saved + recomputed``. Parameters are not counted."""
-    layers = list(layers)
+    layers = modules(layers, "layers")
     _check_float(x, "x")
     parameters = [p for layer in layers for p in layer.parameters()]
     if segments is None:

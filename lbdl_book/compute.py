@@ -89,27 +89,31 @@ def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int =
 
 
 def batch_timings(dim: int, batch_sizes: Sequence[int], *, device=None, repeat: int = 7,
-                  seed: int = 0) -> dict[str, list[float]]:
+                  seed: int = 0, threads: int | None = None) -> dict[str, list[float]]:
     """Time a linear map ``x @ W`` with ``W`` of shape (dim, dim) on batches of inputs.
 
     For each batch size B it measures the product of the (B, dim) batch at once, and a
     Python loop that multiplies the B samples one at a time. Returns lists, one value
     per batch size, of seconds: ``"batched"`` (whole batch), ``"loop"`` (whole batch,
     sample by sample), and the per-sample costs ``"batched_per_sample"`` and
-    ``"loop_per_sample"``."""
+    ``"loop_per_sample"``. The two variants of each size are timed in interleaved rounds
+    (:func:`compare_times`, medians), so a load on the machine slows both alike;
+    ``threads`` as in :func:`timeit`."""
     positive_int(dim, "dim")
-    if not batch_sizes:
-        raise ValueError("batch_sizes must not be empty")
-    for b in batch_sizes:
-        positive_int(b, "every batch size")
+    if isinstance(batch_sizes, (str, bytes)) or not isinstance(batch_sizes, Sequence) or not batch_sizes:
+        raise ValueError(f"batch_sizes must be a non-empty sequence of positive ints, got {batch_sizes!r}")
+    for i, b in enumerate(batch_sizes):
+        positive_int(b, f"batch_sizes[{i}]")
     device = torch.device(device) if device is not None else default_device()
     g = torch.Generator().manual_seed(seed)
     weight = torch.randn(dim, dim, generator=g).to(device)
     result: dict[str, list[float]] = {"batch_size": list(batch_sizes), "batched": [], "loop": []}
     for b in batch_sizes:
         x = torch.randn(b, dim, generator=g).to(device)
-        result["batched"].append(timeit(lambda: x @ weight, repeat=repeat, device=device))
-        result["loop"].append(timeit(lambda: [row @ weight for row in x], repeat=repeat, device=device))
+        medians = compare_times({"batched": lambda: x @ weight, "loop": lambda: [row @ weight for row in x]},
+                                repeat=repeat, device=device, threads=threads)
+        result["batched"].append(medians["batched"])
+        result["loop"].append(medians["loop"])
     result["batched_per_sample"] = [t / b for t, b in zip(result["batched"], batch_sizes)]
     result["loop_per_sample"] = [t / b for t, b in zip(result["loop"], batch_sizes)]
     return result

@@ -154,9 +154,13 @@ def format_shape(shape) -> str | None:
     if shape is None or isinstance(shape, str):
         return shape
     if isinstance(shape, int) and not isinstance(shape, bool):
+        if shape < 0:
+            raise ValueError(f"a shape must have sizes >= 0, got {shape!r}")
         return str(shape)
     if isinstance(shape, (tuple, list, torch.Size)) and all(isinstance(d, int) and not isinstance(d, bool)
                                                             for d in shape):
+        if any(d < 0 for d in shape):
+            raise ValueError(f"a shape must have sizes >= 0, got {shape!r}")
         return "×".join(map(str, shape)) if len(shape) else "scalar"
     raise TypeError(f"a shape must be a tuple of ints, an int, a str or None, got {shape!r}")
 
@@ -600,7 +604,12 @@ def describe(module: nn.Module, example_input, *, input_name: str | None = "$X$"
     for name, value in (("input_name", input_name), ("output_name", output_name)):
         if value is not None:
             _check_text(value, name)
-    calls, output = _record(module, example_input, atomic)      # never empty: the module itself is called
+    try:
+        calls, output = _record(module, example_input, atomic)  # never empty: the module itself is called
+    except (TypeError, ValueError, RuntimeError, IndexError) as error:
+        args = example_input if isinstance(example_input, tuple) else (example_input,)
+        got = ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else type(a).__name__ for a in args)
+        raise ValueError(f"module cannot run on example_input ({got}): {type(error).__name__}: {error}") from error
     first = _first_tensor(example_input)
 
     def cut(shape):

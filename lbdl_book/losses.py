@@ -132,8 +132,8 @@ def negative_log_likelihood(log_density: torch.Tensor) -> torch.Tensor:
     (for instance the output of :class:`lbdl_book.models.GaussianMixture`). Returns a 0-d
     tensor."""
     _check_float(log_density, "log_density")
-    if log_density.dim() != 1:
-        raise ValueError(f"log_density must have shape (N,), got {tuple(log_density.shape)}")
+    if log_density.dim() != 1 or len(log_density) == 0:
+        raise ValueError(f"log_density must have shape (N,) with N >= 1, got {tuple(log_density.shape)}")
     return -log_density.mean()
 
 
@@ -178,6 +178,8 @@ def weight_decay(parameters: Iterable[torch.Tensor] | torch.Tensor, strength: fl
         raise ValueError(f"strength must be >= 0, got {strength!r}")
     if isinstance(parameters, torch.Tensor):
         parameters = [parameters]
+    elif not isinstance(parameters, Iterable):
+        raise TypeError(f"parameters must be a tensor or an iterable of tensors, got {type(parameters).__name__}")
     total = None
     for i, w in enumerate(parameters):
         if not isinstance(w, torch.Tensor):

@@ -32,7 +32,7 @@ from numbers import Real
 
 import torch
 
-__all__ = ["Adam", "GradientDescent", "Quadratic", "SGDRun", "descend", "minibatch_sgd", "minibatches",
+__all__ = ["Adam", "GradientDescent", "Quadratic", "SGDRun", "descend", "minibatch_sgd", "minibatches", "two_basins",
            "per_sample_gradients"]
 
 
@@ -154,24 +154,30 @@ _OPTIMIZERS = {"gd": GradientDescent, "adam": Adam}
 
 
 def descend(loss: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor, *, lr: float, steps: int,
-            optimizer: str = "gd", **options) -> torch.Tensor:
+            optimizer: str = "gd", schedule: Callable[[int], float] | None = None, **options) -> torch.Tensor:
     """Minimise ``loss`` from ``w0`` and return the trajectory w_0, w_1, …, w_steps.
 
     ``loss`` maps a (D,) tensor to a 0-d tensor; its gradient comes from autograd.
     ``optimizer``: ``"gd"`` (Eq. 3.1) or ``"adam"``, created with ``lr`` and ``options``
-    (e.g. ``betas=(0.9, 0.99)``). ``w0``: (D,) float tensor, not modified. Returns a
-    (steps + 1, D) tensor of ``w0``'s dtype. A diverging run is not stopped: its last
-    rows can be huge or infinite."""
+    (e.g. ``betas=(0.9, 0.99)``). ``schedule``: the learning rate of step t = 0, 1, …
+    (a function of t, e.g. from :mod:`lbdl_book.schedules`), replacing ``lr`` from the
+    first step. ``w0``: (D,) float tensor, not modified. Returns a (steps + 1, D) tensor
+    of ``w0``'s dtype. A diverging run is not stopped: its last rows can be huge or
+    infinite."""
     if not callable(loss):
         raise TypeError(f"loss must be a callable taking a (D,) tensor, got {type(loss).__name__}")
     _check_vector(w0, "w0")
     _check_int(steps, "steps", low=0)
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a function of the step, got {type(schedule).__name__}")
     w = w0.detach().clone().requires_grad_(True)
     opt = _OPTIMIZERS[optimizer]([w], lr, **options)
     trajectory = [w.detach().clone()]
-    for _ in range(steps):
+    for step in range(steps):
+        if schedule is not None:
+            opt.lr = _check_real(schedule(step), f"schedule({step})", low=0.0, low_inclusive=True)
         value = loss(w)
         if not isinstance(value, torch.Tensor) or value.dim() != 0:
             raise ValueError(f"loss must return a 0-d tensor, got {getattr(value, 'shape', type(value).__name__)}")
@@ -180,6 +186,22 @@ def descend(loss: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor, *, l
         opt.step()
         trajectory.append(w.detach().clone())
     return torch.stack(trajectory)
+
+
+def two_basins(w: torch.Tensor) -> torch.Tensor:
+    """A one-parameter loss with a wide basin and a narrow well (LBDL §3.3 and §3.6: a
+    learning rate that is too small can be trapped in a local minimum):
+
+        L(w) = w² / 2 − 3 exp(−(w − 3)² / (2 · 0.25²)).
+
+    The global minimum L(0) = 0 sits at the bottom of a wide parabola of curvature 1;
+    the narrow well near w = 2.94 is a local minimum, higher (L ≈ 1.41) and much more
+    curved (L'' ≈ 45). ``w``: (..., 1) tensor; returns the (...,) tensor of losses."""
+    if not isinstance(w, torch.Tensor) or not w.is_floating_point() or w.dim() == 0 or w.shape[-1] != 1:
+        got = tuple(w.shape) if isinstance(w, torch.Tensor) else type(w).__name__
+        raise ValueError(f"w must be a floating-point tensor of shape (..., 1), got {got}")
+    w = w[..., 0]
+    return 0.5 * w * w - 3.0 * torch.exp(-((w - 3.0) ** 2) / (2 * 0.25**2))
 
 
 # --- quadratic losses ----------------------------------------------------------------------
@@ -294,6 +316,8 @@ def minibatch_sgd(loss: Callable[..., torch.Tensor], w0: torch.Tensor, data: tup
     step. The weights are recorded at the start and after the first step that crosses
     each multiple of ``record_every`` (and after the last step); evaluate the loss on
     them afterwards, all at once."""
+    if not callable(loss):
+        raise TypeError(f"loss must be a callable loss(w, *batch), got {type(loss).__name__}")
     _check_vector(w0, "w0")
     if not isinstance(data, tuple) or not data or not all(isinstance(x, torch.Tensor) for x in data):
         raise TypeError("data must be a tuple of tensors of shape (N, ...)")

@@ -23,13 +23,12 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from ._checks import positive_int
+from ._checks import non_negative_int, positive_int, positive_real
 from .nn.activations import Tanh
 from .nn.linear import Linear
 from .config import device as default_device
@@ -186,12 +185,7 @@ PF_DAY_FLOP = 1e15 * 24 * 3600   # one petaflop/s-day: 10^15 operations per seco
 KWH_JOULES = 3.6e6               # one kilowatt-hour: 1000 W for 3600 s
 
 
-def _positive_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and positive, got {value!r}")
-    return float(value)
+_positive_number = positive_real
 
 
 def pf_days_to_flop(pf_days: float) -> float:
@@ -279,6 +273,12 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | N
     """An HTML table for a notebook output (``IPython.display.HTML``); cells are escaped."""
     from IPython.display import HTML
 
+    if (isinstance(header, (str, bytes)) or not isinstance(header, Sequence)
+            or not all(isinstance(h, str) for h in header)):
+        raise TypeError(f"header must be a sequence of str, got {header!r}")
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or not all(
+            isinstance(row, Sequence) and not isinstance(row, (str, bytes)) for row in rows):
+        raise TypeError(f"rows must be a sequence of rows, each a sequence of cells, got {rows!r}")
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"every row must have {len(header)} cells, got {[len(row) for row in rows]}")
     def cell(i, value):   # first column (names) to the left, numbers to the right
@@ -314,6 +314,7 @@ def teacher_student_data(teacher: nn.Module, n: int, seed: int) -> tuple[torch.T
     if not isinstance(teacher, nn.Module):
         raise TypeError(f"teacher must be a torch.nn.Module, got {type(teacher).__name__}")
     positive_int(n, "n")
+    non_negative_int(seed, "seed")
     dim = next(teacher.parameters()).shape[1]
     x = torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
@@ -338,8 +339,8 @@ class StudentBank(nn.Module):
         positive_int(dim, "dim")
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or not widths:
             raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}")
-        for k in widths:
-            positive_int(k, "each width")
+        for i, k in enumerate(widths):
+            positive_int(k, f"widths[{i}]")
         self.dim, self.widths = dim, tuple(widths)
         g = torch.Generator().manual_seed(seed)
         group = torch.repeat_interleave(torch.arange(len(widths)), torch.tensor(widths))
@@ -377,7 +378,10 @@ def width_sweep(widths: Sequence[int], train: tuple[torch.Tensor, torch.Tensor],
     """Train one student per width on ``train`` (full batch, Adam, cosine-decayed learning
     rate) and measure its mean squared error on ``train`` and ``test``, divided by the
     variance of the test targets (1 = predicting the mean; 0 = perfect)."""
-    for name, (x, y) in (("train", train), ("test", test)):
+    for name, pair in (("train", train), ("test", test)):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"{name} must be a pair (x of shape (N, dim), y of shape (N,)), got {type(pair).__name__}")
+        x, y = pair
         if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)) or x.dim() != 2 or y.shape != x.shape[:1]:
             raise ValueError(f"{name} must be a pair (x of shape (N, dim), y of shape (N,)), got shapes "
                              f"{getattr(x, 'shape', None)}, {getattr(y, 'shape', None)}")

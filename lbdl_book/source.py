@@ -13,5 +13,6 @@ def show_source(obj) -> Code:
     What the reader sees is the code the tests check, never a copy of it."""
     module = inspect.getmodule(obj)
     if module is None or not module.__name__.startswith("lbdl_book"):
-        raise ValueError(f"show_source shows lbdl_book code only, got {obj!r}")
+        raise ValueError(f"obj must be a function, class or module of lbdl_book (show_source shows lbdl_book code "
+                         f"only), got {obj!r}")
     return Code(inspect.getsource(obj), language="python")

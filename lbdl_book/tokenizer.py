@@ -34,12 +34,28 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
+from ._checks import non_negative_int
+
 __all__ = ["BPETokenizer", "merge_pair"]
 
 
 def merge_pair(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """``ids`` with every occurrence of ``pair`` replaced by ``new_id``, scanning left to
     right (in ``a a a`` the pair ``(a, a)`` is merged once, at the start)."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise TypeError(f"ids must be a sequence of token ids (ints >= 0), got {type(ids).__name__}")
+    bad = next((k for k, v in enumerate(ids) if isinstance(v, bool) or not isinstance(v, int) or v < 0), None)
+    if bad is not None:
+        raise ValueError(f"ids must be a sequence of token ids (ints >= 0), got {ids[bad]!r} at position {bad}")
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in pair)):
+        raise ValueError(f"pair must be a pair (left_id, right_id) of ints >= 0, got {pair!r}")
+    non_negative_int(new_id, "new_id")
+    return _merge_pair(ids, pair, new_id)
+
+
+def _merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """:func:`merge_pair` without the checks, for the loops of training and encoding."""
     out, i = [], 0
     while i < len(ids):
         if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
@@ -66,6 +82,8 @@ class BPETokenizer:
     """
 
     def __init__(self, alphabet: Iterable[str], merges: Iterable[tuple[int, int]] = ()):
+        if isinstance(alphabet, torch.Tensor) or not isinstance(alphabet, Iterable):
+            raise TypeError(f"alphabet must be an iterable of single characters, got {type(alphabet).__name__}")
         self.alphabet = tuple(alphabet)
         for c in self.alphabet:
             if not isinstance(c, str) or len(c) != 1:
@@ -106,7 +124,7 @@ class BPETokenizer:
             pair = min(counts, key=lambda p: (-counts[p], p))   # most frequent, then smallest ids
             if counts[pair] < 2:
                 break
-            ids = merge_pair(ids, pair, len(tokenizer))
+            ids = _merge_pair(ids, pair, len(tokenizer))
             tokenizer.merges.append(pair)
             tokenizer.vocab[len(tokenizer.vocab)] = tokenizer.vocab[pair[0]] + tokenizer.vocab[pair[1]]
         return tokenizer
@@ -132,7 +150,7 @@ class BPETokenizer:
         for rank, pair in enumerate(self.merges):
             if len(ids) < 2:
                 break
-            ids = merge_pair(ids, pair, len(self.alphabet) + rank)
+            ids = _merge_pair(ids, pair, len(self.alphabet) + rank)
         return ids
 
     def decode(self, ids: Iterable[int] | torch.Tensor) -> str:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._checks import function, module, positive_int, positive_real
 from .config import device as default_device
 from .config import show_progress
 from .schedules import EarlyStopping, to_torch
@@ -51,9 +52,15 @@ def _as_tensors(data, name: str) -> Batch:
     if isinstance(data, torch.Tensor):
         data = (data,)
     if not isinstance(data, Sequence) or not data or not all(isinstance(x, torch.Tensor) for x in data):
-        raise TypeError(f"{name} must be a tensor or a tuple of tensors (inputs[, targets])")
+        raise TypeError(f"{name} must be a tensor or a tuple of tensors (inputs[, targets]), got "
+                        f"{type(data).__name__}")
+    if any(x.dim() == 0 for x in data):
+        raise ValueError(f"the tensors of {name} must have a sample dimension (N, ...), got a 0-d tensor")
     if len({len(x) for x in data}) != 1:
         raise ValueError(f"the tensors of {name} must have the same length, got {[len(x) for x in data]}")
+    if len(data[0]) == 0:
+        raise ValueError(f"{name} must hold at least one sample, got tensors of shapes "
+                         f"{[tuple(x.shape) for x in data]}")
     return tuple(data)
 
 
@@ -69,6 +76,9 @@ def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 102
     """Average loss and metrics of ``model`` over ``data`` (no gradients, eval mode).
 
     A metric is ``metric(outputs, *targets) -> tensor`` averaged over samples."""
+    module(model, "model")
+    function(loss_fn, "loss_fn")
+    positive_int(batch_size, "batch_size")
     data = _as_tensors(data, "data")
     device = torch.device(device) if device is not None else default_device()
     was_training = model.training
@@ -135,8 +145,7 @@ def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: flo
         raise TypeError("loss_fn must be callable")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    positive_real(lr, "lr")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}

@@ -44,7 +44,9 @@ class Slider:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ValueError(f"Slider name must be a Python identifier, got {self.name!r}")
-        if isinstance(self.values, (str, bytes)) or len(self.values) < 2:
+        if not isinstance(self.label, str):
+            raise TypeError(f"Slider {self.name!r}: label must be a str, got {type(self.label).__name__}")
+        if isinstance(self.values, (str, bytes)) or not isinstance(self.values, Sequence) or len(self.values) < 2:
             raise ValueError(f"Slider {self.name!r} needs a sequence of at least 2 values")
         if self.value is not None and self.value not in self.values:
             raise ValueError(f"Slider {self.name!r}: initial value {self.value!r} is not in {list(self.values)}")
@@ -58,6 +60,11 @@ class Explorer:
     """A figure driven by sliders; see the module docstring."""
 
     def __init__(self, draw: Callable[..., matplotlib.figure.Figure], sliders: Sequence[Slider], dpi: int = 80):
+        if not callable(draw):
+            raise TypeError(f"draw must be a callable returning a matplotlib Figure, got {type(draw).__name__}")
+        if (isinstance(sliders, (str, bytes)) or not isinstance(sliders, Sequence) or not sliders
+                or not all(isinstance(s, Slider) for s in sliders)):
+            raise TypeError(f"sliders must be a non-empty sequence of Slider, got {sliders!r}")
         self.draw = draw
         self.sliders = tuple(sliders)
         self.dpi = dpi

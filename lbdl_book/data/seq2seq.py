@@ -119,8 +119,8 @@ def seq2seq_task(num_train: int, num_test: int, *, task: str = "reverse", min_le
 def to_text(tokens: torch.Tensor) -> str:
     """The digits of a (T,) token sequence as a string, up to its first end token:
     ``to_text(tensor([6, 4, 7, 2, 0]))`` → ``"3 1 4"``."""
-    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 1:
-        raise ValueError(f"tokens must be a 1-D tensor, got {tokens!r}")
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 1 or tokens.is_floating_point():
+        raise ValueError(f"tokens must be a 1-D tensor of token ids, got {tokens!r}")
     out = []
     for token in tokens.tolist():
         if token == END:

@@ -127,6 +127,6 @@ def chinese_text() -> str:
 def text(language: str) -> str:
     """:func:`english_text` for ``"en"``, :func:`chinese_text` for ``"zh"``."""
     texts = {"en": _ENGLISH, "zh": _CHINESE}
-    if language not in texts:
+    if not isinstance(language, str) or language not in texts:
         raise ValueError(f"language must be 'en' or 'zh', got {language!r}")
     return texts[language]

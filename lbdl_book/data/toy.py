@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .._checks import positive_int
+from .._checks import positive_int, tensor
 
 
 def _check_noise(noise: float) -> None:
@@ -18,6 +18,7 @@ def _check_noise(noise: float) -> None:
 
 def sine(x: torch.Tensor) -> torch.Tensor:
     """The 'true function' of the chapter 1 demos: ``sin(2πx)``, any shape."""
+    tensor(x, "x")
     return torch.sin(2 * math.pi * x)
 
 

@@ -61,6 +61,19 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "96 层、宽度 12,288、2,048 个向量：{gib:.0f} GiB"),
     "bp_ex_small_lr": ("no clipping, lr 0.003: median final loss {small:.3f}; clipped, lr 0.03: {clipped:.3f}",
                        "不裁剪、学习率 0.003：最终损失中位数 {small:.3f}；裁剪、学习率 0.03：{clipped:.3f}"),
+    "bp_fd_row": ("h = {h:.0e}: largest |finite difference − backpropagation| = {error:.1e} "
+                  "({relative:.1e} of the largest gradient component)",
+                  "h = {h:.0e}：|有限差分 − 反向传播| 的最大值 = {error:.1e}（为最大梯度分量的 {relative:.1e}）"),
+    "bp_fd_cost": ("{params} parameters: finite differences evaluate the model {evaluations} times, {fd:.1f} ms; "
+                   "backpropagation {bp:.2f} ms; ratio {ratio:.0f}",
+                   "{params} 个参数：有限差分要把模型计算 {evaluations} 次，用时 {fd:.1f} 毫秒；"
+                   "反向传播 {bp:.2f} 毫秒；两者之比 {ratio:.0f}"),
+    "bp_modes": ("P = {params} parameters, forward pass {flops:,} FLOP; whole gradient: forward mode {forward:.0f}x "
+                 "that, reverse mode {reverse:.2f}x; largest difference between the two gradients {error:.1e}",
+                 "P = {params} 个参数，前向传播 {flops:,} FLOP；求整个梯度：前向模式是它的 {forward:.0f} 倍，"
+                 "反向模式是 {reverse:.2f} 倍；两种梯度的最大差异 {error:.1e}"),
+    "bp_first_norms": ("gradient norm at the first step, without clipping: {norms}",
+                       "不裁剪时第一步的梯度范数：{norms}"),
     "bp_check_claim": ("backward = autograd, time and memory costs, vanishing and exploding gradients, clipping",
                        "反向传递 = autograd，时间与内存开销，梯度消失与爆炸，梯度裁剪"),
 }

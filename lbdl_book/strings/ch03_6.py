@@ -20,9 +20,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "第 {epochs} 轮：训练损失 {train_last:.5f}（训练准确率 {train_acc:.0%}），验证损失 {val_last:.3f}，"
                       "验证准确率 {acc_last:.1%}"),
     "tp_stop_report": ("patience {patience}: training stops after epoch {stop} and keeps the model of epoch {best}, "
-                       "validation loss {loss:.4f} (the rerun gives {rerun:.4f})",
+                       "validation loss {loss:.4f} (the restored model gives {rerun:.4f})",
                        "耐心值 {patience}：训练在第 {stop} 轮后停止，保留第 {best} 轮的模型，验证损失 {loss:.4f}"
-                       "（重新训练得到 {rerun:.4f}）"),
+                       "（恢复后的模型给出 {rerun:.4f}）"),
     "tp_test_once": ("test set, used once: loss {loss:.3f}, accuracy {acc:.1%} against its labels, of which "
                      "{correct:.1%} are right; {true_acc:.1%} against the true digits",
                      "测试集（只用这一次）：损失 {loss:.3f}；对照测试标签的准确率 {acc:.1%}（其中 {correct:.1%} 的标签"
@@ -50,6 +50,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tp_step_decay": ("step decay", "阶梯衰减"),
     "tp_cosine": ("cosine", "余弦退火"),
     "tp_warmup_cosine": ("warm-up + cosine", "预热 + 余弦退火"),
+    "tp_constant_small": ("constant rate 0.02", "常数学习率 0.02"),
+    "tp_decaying": ("cosine annealing from 0.2 to 0.02", "从 0.2 余弦退火到 0.02"),
+    "tp_basins_row": ("{name}: {trapped} of {count} runs end in the narrow well; the others end within {largest:.1e} "
+                      "of the global minimum",
+                      "{name}：{count} 次运行中有 {trapped} 次停在窄井里；其余的最终离全局最小值不到 {largest:.1e}"),
+    "tp_gain_report": ("gain of fine-tuning per number of labels (mean ± standard error over the draws): {gains}",
+                       "微调带来的提升，按每类标签数（各次抽取的平均值 ± 标准误差）：{gains}"),
     "tp_schedule_report": ("{name}: training loss {loss:.4f}, validation accuracy {acc:.1%}",
                            "{name}：训练损失 {loss:.4f}，验证准确率 {acc:.1%}"),
     # fine-tuning

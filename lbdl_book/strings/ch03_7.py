@@ -25,6 +25,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scale_sweep_row": ("N = {n:>4}: test loss {big:.2e} with {n_big:,} points, "
                         "{small:.2e} with {n_small:,} points",
                         "N = {n:>4}：{n_big:,} 个点时测试损失 {big:.2e}，{n_small:,} 个点时 {small:.2e}"),
+    "scale_sweep_span": ("the students span N = {low} to {high} parameters: {decades:.1f} decades",
+                         "学生网络的参数量从 N = {low} 到 {high}：跨越 {decades:.1f} 个数量级"),
     "scale_sweep_fit": ("{n:,} training points: L ≈ {c:.3f} · N^({k:.3f}), R² = {r2:.4f}",
                         "{n:,} 个训练点：L ≈ {c:.3f} · N^({k:.3f})，R² = {r2:.4f}"),
     # Table 3.1

@@ -16,10 +16,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "超参数：in_features={inputs}，out_features={outputs}，eps={eps}，momentum={momentum}，"
                     "negative_slope={slope}"),
     "layer_optimizer": ("gradient descent updated {count} values, those of the parameters; the buffers have no gradient",
-                        "梯度下降更新了 {count} 个值，全部属于参数；缓冲区没有梯度"),
-    "layer_changed": ("changed by one training step: {names}", "一步训练后发生变化的张量：{names}"),
+                        "梯度下降更新了 {count} 个值，都是参数的值；缓冲区没有梯度"),
+    "layer_change_row": ("{name:<24} largest change {change:.2e}", "{name:<24} 最大变化 {change:.2e}"),
+    "layer_grad_row": ("{name:<9} largest |gradient| {grad:.2e}, rounding bound {bound:.2e}, ratio {ratio:.1e}",
+                       "{name:<9} 梯度最大绝对值 {grad:.2e}，舍入误差上界 {bound:.2e}，两者之比 {ratio:.1e}"),
     "layer_all_trained": ("every layer trained", "所有层都参与训练"),
     "layer_first_frozen": ("first layer frozen", "冻结第一层"),
-    "layer_checked": ("describe, parameter counts, parameters and buffers, freezing",
-                      "describe、参数计数、参数与缓冲区、冻结"),
+    "layer_checked": ("describe, parameter counts, parameters and buffers, the redundant bias, freezing",
+                      "describe、参数计数、参数与缓冲区、多余的偏置、冻结"),
 }

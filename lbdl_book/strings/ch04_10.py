@@ -35,7 +35,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pos_normalised_dot": ("similarity / (D/2)", "相似度 / (D/2)"),
     "pos_explorer_title": ("below 1/2 from offset {half}; highest at offsets ≥ 16: {worst:.2f}",
                            "从偏移 {half} 起低于 1/2；偏移 ≥ 16 处的最大值：{worst:.2f}"),
-    "pos_base": ("base $T$", "基数 $T$"),
+    "pos_profile_row": ("T = {base:>6,}, D = {dim:>3}: below 1/2 from offset {half}; highest at offsets >= 16: "
+                        "{highest:.2f}; average over offsets 20 to 511: {far:+.2f}",
+                        "T = {base:>6,}，D = {dim:>3}：从偏移 {half} 起低于 1/2；偏移 >= 16 处的最大值 {highest:.2f}；"
+                        "偏移 20 到 511 上的平均值 {far:+.2f}"),
+    "pos_base": ("base $T$", "底数 $T$"),
     "pos_dim": ("dimension $D$", "维度 $D$"),
     # the previous-token task
     "pos_task_report": ("test accuracy: no encoding {none:.1%} (order-blind bound {bound:.1%}), sinusoidal "
@@ -49,6 +53,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pos_reproduced": ("reproduced", "已复现"),
     "pos_not_reproduced": ("not reproduced at this scale", "在这个规模上未能复现"),
     "pos_learned_error": ("learned encoding: ValueError: {error}", "可学习编码：ValueError: {error}"),
+    # exercises
+    "pos_ex_exponent": ("columns with a value above 0.01: {informative} of 32; largest value of column 2: {column2:.1e}",
+                        "取值曾超过 0.01 的列：32 列中有 {informative} 列；第 2 列的最大值：{column2:.1e}"),
+    "pos_ex_rope": ("scores (query position, key position): (5, 2) {s5_2:.6f}, (105, 102) {s105_102:.6f}, "
+                    "(1000, 997) {s1000_997:.6f}, (5, 4) {s5_4:.6f}",
+                    "分数（查询位置，键位置）：(5, 2) {s5_2:.6f}，(105, 102) {s105_102:.6f}，"
+                    "(1000, 997) {s1000_997:.6f}，(5, 4) {s5_4:.6f}"),
     "pos_checked": ("position blindness, offsets as rotations, similarity depending on the offset only, "
                     "previous-token task, extrapolation",
                     "位置盲、偏移即旋转、相似度只依赖于偏移、前一个词元任务、外推"),

@@ -46,7 +46,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "卷积 {x} → {y}；转置卷积 {xt} → {yt}"),
     "lin_windows": ("φ window by window", "逐个窗口作用 φ"),
     "lin_patches": ("sum of shifted ψ patches", "平移后的 ψ 块之和"),
-    "lin_gap": ("largest difference, {name}: {gap:.1e}", "最大差异，{name}：{gap:.1e}"),
+    "lin_gap": ("largest difference, {name}: {gap:.1e}, {ratio:.2f} of its rounding bound",
+                "最大差异，{name}：{gap:.1e}，为舍入误差上界的 {ratio:.2f} 倍"),
     "lin_any_length": ("input length {T}: convolution output {conv}, transposed convolution output {tconv}",
                        "输入长度 {T}：卷积输出长度 {conv}，转置卷积输出长度 {tconv}"),
     "lin_fig42_conv": ("2D convolution {x} → {y}", "二维卷积 {x} → {y}"),
@@ -94,7 +95,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lin_adjoint": ("⟨conv(x), y⟩ = {left:.5f}, ⟨x, conv_transpose(y)⟩ = {right:.5f}; "
                     "conv_transpose(conv(x)) differs from x by {error:.0%}: the transpose, not the inverse",
                     "⟨conv(x), y⟩ = {left:.5f}，⟨x, conv_transpose(y)⟩ = {right:.5f}；"
-                    "conv_transpose(conv(x)) 与 x 相差 {error:.0%}：它是转置，不是逆"),
+                    "conv_transpose(conv(x)) 与 x 相差 {error:.0%}：这是转置，不是逆"),
     "lin_upsampling": ("8×8 → {shape}; largest difference with bilinear interpolation inside the border {gap:.1e}; "
                        "patches received per cell, kernel 3: {counts3}, kernel 4: {counts4}",
                        "8×8 → {shape}；边界以内与双线性插值的最大差异 {gap:.1e}；"
@@ -109,11 +110,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lin_speed": ("on {device}, {threads} thread(s), median times:\n"
                   "  forward           ours {ours_f:7.1f} ms   F.conv2d {torch_f:7.1f} ms   ratio {ratio_f:.1f}\n"
                   "  forward+backward  ours {ours_fb:7.1f} ms   F.conv2d {torch_fb:7.1f} ms   ratio {ratio_fb:.1f}\n"
-                  "  largest difference between the outputs, relative to the largest output: {gap:.1e}",
+                  "  largest difference between the outputs: {gap:.2f} of its rounding bound",
                   "在 {device} 上，{threads} 个线程，中位时间：\n"
                   "  前向          我们的 {ours_f:7.1f} 毫秒   F.conv2d {torch_f:7.1f} 毫秒   比值 {ratio_f:.1f}\n"
                   "  前向+反向     我们的 {ours_fb:7.1f} 毫秒   F.conv2d {torch_fb:7.1f} 毫秒   比值 {ratio_fb:.1f}\n"
-                  "  两者输出的最大差异（相对于最大输出值）：{gap:.1e}"),
+                  "  两者输出的最大差异：舍入误差上界的 {gap:.2f} 倍"),
     "lin_checked": ("fully connected layers, initialisation, Figures 4.1–4.4, sizes, receptive fields, filters, "
                     "transposed convolutions",
                     "全连接层、初始化、图 4.1–4.4、输出尺寸、感受野、滤波器、转置卷积"),

@@ -49,7 +49,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "act_gelu_vs_relu": ("largest |GELU − ReLU| for |x| ≥ 4: {gap:.1e}", "|x| ≥ 4 时 GELU 与 ReLU 之差的最大值：{gap:.1e}"),
     # exercises
     "act_dead_line": ("{name}: {off:.0%} of the units off for every image; all their gradients exactly zero: {zero}",
-                      "{name}：{off:.0%} 的单元对每张图像都不激活；它们的梯度是否全部恰好为零：{zero}"),
+                      "{name}：{off:.0%} 的单元对每张图像都不激活；这些单元的梯度是否全部恰好为零：{zero}"),
     "act_gelu_root": ("minimum of GELU at x = {root:.10f}, value {value:.10f}",
                       "GELU 的最小值位于 x = {root:.10f}，取值 {value:.10f}"),
     "act_checked": ("collapse of linear stacks, saturation, gradient through depth, ReLU at initialisation, GELU",

@@ -5,10 +5,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # Figure 4.7 and the Monte Carlo mean
     "drop_input": ("input $X$", "输入 $X$"),
     "drop_train": ("training: $Y = X \\odot M / (1 - p)$", "训练：$Y = X \\odot M / (1 - p)$"),
-    "drop_test": ("test: $Y = X$", "测试：$Y = X$"),
+    "drop_test": ("test: $Y = X$", "评估：$Y = X$"),
     "drop_fig_report": ("training mode: {zeros} of the 64 entries set to 0, the others multiplied by {scale:g}; "
                         "test mode returns X unchanged: {same}",
-                        "训练模式：64 个元素中有 {zeros} 个被置 0，其余乘以 {scale:g}；测试模式原样返回 X：{same}"),
+                        "训练模式：64 个元素中有 {zeros} 个被置 0，其余乘以 {scale:g}；评估模式原样返回 X：{same}"),
     "drop_mc_mean": ("mean of {draws:,} draws in training mode: largest relative deviation from X {dev:.4f} "
                      "(5 standard errors: {bound:.4f})",
                      "训练模式下 {draws:,} 次抽样的平均值：与 X 的最大相对偏差 {dev:.4f}（5 个标准误：{bound:.4f}）"),

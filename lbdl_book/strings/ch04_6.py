@@ -22,6 +22,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "层归一化的波动 {ln:g}"),
     "norm_slope": ("slope of log(spread) against log(B), for B >= 16: {slope:.2f} (an average of B values: -0.5)",
                    "B >= 16 时 log(波动) 对 log(B) 的斜率：{slope:.2f}（B 个值的平均：-0.5）"),
+    "norm_span": ("output of sample 0 in channel {d} over {repeats} batches of 4: its values span {span:.2f}",
+                  "样本 0 在通道 {d} 的输出，在 {repeats} 个大小为 4 的批量中取值范围为 {span:.2f}"),
     "norm_batch_of": ("batches of {size}", "批量大小 {size}"),
     "norm_eval_output": ("evaluation mode", "评估模式"),
     "norm_output_of_sample": ("output of sample 0, channel {d}", "样本 0 在通道 {d} 的输出"),

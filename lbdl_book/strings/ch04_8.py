@@ -21,6 +21,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "att_uniform": ("uniform over 20 keys", "20 个键上的均匀分布"),
     # Figure 4.12, masks, dropout
     "att_dropout": ("dropout", "Dropout"),
+    "att_empty_row_ours": ("ours: ValueError: {error}", "我们的实现：ValueError：{error}"),
+    "att_empty_row_torch": ("F.scaled_dot_product_attention (PyTorch {version}) for that query: {row}",
+                            "F.scaled_dot_product_attention（PyTorch {version}）对这个查询的输出：{row}"),
     "att_causal_mask_title": ("causal mask $M$", "因果掩码 $M$"),
     "att_dependence_causal": ("dependence, causal", "依赖关系（因果）"),
     "att_dependence_full": ("dependence, no mask", "依赖关系（无掩码）"),
@@ -80,6 +83,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "{ours:>9,}, nn.MultiheadAttention {torch}",
                       "D = {D:>3}，H = {H:>2}，D_QK = {dqk:>3}，D_V = {dv:>3}：公式 {formula:>9,}，实际计数 "
                       "{ours:>9,}，nn.MultiheadAttention {torch}"),
+    # exercises
+    "att_ex_jacobian": ("mean Frobenius norm of the Jacobian: unscaled {raw:.3f}, scaled {scaled:.3f}, ratio {ratio:.2f}",
+                        "雅可比矩阵的平均 Frobenius 范数：不缩放 {raw:.3f}，缩放 {scaled:.3f}，比值 {ratio:.2f}"),
+    "att_ex_heads": ("parameters: {multi:,} (8 heads) and {single:,} (1 head); attention weights: {a_multi:,} and "
+                     "{a_single:,}",
+                     "参数：{multi:,}（8 个头）与 {single:,}（1 个头）；注意力权重个数：{a_multi:,} 与 {a_single:,}"),
+    "att_ex_future": ("scores multiplied by the mask: the {rows} queries give the future a total weight of {weight:.2f}",
+                      "用掩码乘分数：{rows} 个查询分给未来位置的权重总和为 {weight:.2f}"),
+    "att_ex_padding": ("largest difference between the padded batch and the sequence alone: {gap:.1e}",
+                       "带填充的批量与单独处理该序列的最大差异：{gap:.1e}"),
     "att_checked": ("Eq. 4.1–4.2, Figures 4.11–4.13, scaling, causal mask, dropout, permutations, quadratic cost, "
                     "multi-head layer = PyTorch, parameter count",
                     "式 4.1–4.2、图 4.11–4.13、缩放、因果掩码、Dropout、置换、二次成本、多头注意力层与 PyTorch 一致、"

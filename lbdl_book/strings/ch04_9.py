@@ -22,18 +22,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "emb_gpt2": ("GPT-2 (smallest): token table {table:,} parameters, of {total:,} in all ({share:.1%})",
                  "GPT-2（最小的模型）：词元嵌入表有 {table:,} 个参数，占全部 {total:,} 个参数的 {share:.1%}"),
     # the clock language
-    "emb_clock_report": ("final loss {loss_untied:.3f} untied, {loss_tied:.3f} tied (floor log 5 = {floor:.3f}); "
-                         "tokens whose nearest neighbour is an adjacent hour: {before:.0%} before training, "
-                         "{untied:.0%} after (untied), {tied:.0%} (tied)",
-                         "最终损失：不共享 {loss_untied:.3f}，共享 {loss_tied:.3f}（下限 log 5 = {floor:.3f}）；"
-                         "最近邻是相邻钟点的词元比例：训练前 {before:.0%}，训练后 {untied:.0%}（不共享）、"
-                         "{tied:.0%}（共享）"),
+    "emb_clock_report": ("held-out loss after training {loss_untied:.3f} untied, {loss_tied:.3f} tied (floor log 5 = "
+                         "{floor:.3f}); tokens whose nearest neighbour is an adjacent hour: {before:.0%} before "
+                         "training, {untied:.0%} after (untied), {tied:.0%} (tied)",
+                         "训练后在留出数据上的损失：不绑定 {loss_untied:.3f}，绑定 {loss_tied:.3f}（下限 log 5 = "
+                         "{floor:.3f}）；最近邻是相邻钟点的词元比例：训练前 {before:.0%}，训练后 {untied:.0%}"
+                         "（不绑定）、{tied:.0%}（绑定）"),
     "emb_before": ("random table (before training)", "随机初始化的嵌入表（训练前）"),
     "emb_untied": ("trained, separate output layer", "训练后，输出层单独设权重"),
-    "emb_tied": ("trained, output layer tied", "训练后，输出层与嵌入表共享"),
+    "emb_tied": ("trained, output layer tied", "训练后，输出层与嵌入表绑定"),
     "emb_tied_report": ("parameters of the clock model: {untied} with a separate output layer, {tied} with tied weights",
-                        "钟点模型的参数量：输出层单独设权重时 {untied} 个，共享权重时 {tied} 个"),
+                        "钟点模型的参数量：输出层单独设权重时 {untied} 个，权重绑定时 {tied} 个"),
     "emb_checked": ("lookup = one-hot product = torch.nn.Embedding, sparse gradient, GPT-2 table, learned ring, "
                     "weight tying",
-                    "查表 = 独热向量乘法 = torch.nn.Embedding、稀疏梯度、GPT-2 嵌入表、学到的环、权重共享"),
+                    "查表 = 独热向量乘法 = torch.nn.Embedding、稀疏梯度、GPT-2 嵌入表、学到的环、权重绑定"),
+    # exercises
+    "emb_ex_moved": ("rows moved in the second step: SGD {sgd}, Adam {adam}", "第二步中移动了的行：SGD {sgd}，Adam {adam}"),
+    "emb_gpt2_small": ("small", "最小的模型"),
+    "emb_gpt2_largest": ("largest", "最大的模型"),
+    "emb_ex_gpt2": ("GPT-2 {name}: {total:.1f} M parameters, token table {table:.1f} M ({share:.1%}); an untied output "
+                    "layer would add {table:.1f} M",
+                    "GPT-2 {name}：共 {total:.1f} M 个参数，词元嵌入表 {table:.1f} M（占 {share:.1%}）；"
+                    "不做权重绑定的输出层会再增加 {table:.1f} M"),
+    "emb_ex_padding": ("row 0 (padding): {row}; gradient of the table: {grad}", "第 0 行（填充）：{row}；嵌入表的梯度：{grad}"),
 }

@@ -18,6 +18,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mlp_train_time": ("trained {models} networks ({params:,} parameters in all) "
                        "with {steps} Adam steps in {seconds:.1f} s",
                        "用 {steps} 步 Adam 训练了 {models} 个网络（共 {params:,} 个参数），用时 {seconds:.1f} 秒"),
+    "mlp_split_gap": ("separate networks against the bank: largest difference {gap:.1e} "
+                      "(rounding bound {bound:.1e})",
+                      "单独的网络与合并计算的结果相比：最大差异 {gap:.1e}（舍入误差上界 {bound:.1e}）"),
+    "mlp_tanh_floor": ("tanh, widths 64 to 256: max error between {low:.4f} and {high:.4f}",
+                       "tanh，宽度 64 到 256：最大误差在 {low:.4f} 与 {high:.4f} 之间"),
     "mlp_sweep_header": ("max error on [-2, 2]", "[-2, 2] 上的最大误差"),
     "mlp_sweep_row": ("width {m:>3}: tanh {tanh:.4f} | ReLU {relu:.4f} (units alive: {alive}/{m}) "
                       "| x² {square:.4f} | ReLU constructed {built:.5f}",
@@ -52,6 +57,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "两个隐藏层，2 → 25 → 10 → 2\n测试准确率 {acc:.1%}"),
     "mlp_class_row": ("{name}: {params:>3} parameters, training accuracy {train:.1%}, test accuracy {test:.1%}",
                       "{name}：{params:>3} 个参数，训练准确率 {train:.1%}，测试准确率 {test:.1%}"),
+    "mlp_best_line": ("trained linear classifier: {trained:.1%} of the test points; best line on the distribution: "
+                      "{best:.1%}; best of 180 × 1,001 lines on the test points: {scanned:.1%}; MLP: {mlp:.1%}",
+                      "训练得到的线性分类器：测试点的 {trained:.1%}；在数据分布上最好的直线：{best:.1%}；"
+                      "在测试点上试过的 180 × 1,001 条直线中最好的一条：{scanned:.1%}；MLP：{mlp:.1%}"),
     "mlp_linear_name": ("MLP((2, 2)), linear", "MLP((2, 2))，线性"),
     "mlp_mlp_name": ("MLP((2, 25, 10, 2))", "MLP((2, 25, 10, 2))"),
     "mlp_check_claim": ("Figure 5.1 (1,557 parameters), universal approximation, x² activation, "

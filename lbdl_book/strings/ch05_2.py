@@ -72,9 +72,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "ResNet-50 对一张 3×224×224 图像做一次前向传播：在 {device} 上用时 {seconds:.2f} 秒，"
                     "{macs:.2f} × 10⁹ 次乘加，输出形状 {shape}"),
     "res_stage_share": ("stage {stage}: {params:,} parameters ({share:.1%})",
-                        "第 {stage} 段：{params:,} 个参数（{share:.1%}）"),
+                        "第 {stage} 阶段：{params:,} 个参数（{share:.1%}）"),
     "res_stem_head": ("stem {stem:,} ({stem_share:.1%}), classifier {head:,} ({head_share:.1%})",
-                      "输入层 {stem:,}（{stem_share:.1%}），分类层 {head:,}（{head_share:.1%}）"),
+                      "起始层 {stem:,}（{stem_share:.1%}），分类层 {head:,}（{head_share:.1%}）"),
     "res_digits_model": ("small ResNet for 8×8 digits: {params:,} parameters", "用于 8×8 数字的小型 ResNet：{params:,} 个参数"),
     "res_fit_report": ("{epochs} epochs in {seconds:.1f} s on {device}: training loss {loss:.4f}, validation accuracy "
                        "{val:.1%}; test accuracy {test:.1%} ({wrong} errors out of {n})",
@@ -88,6 +88,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "全局平均池化 + 全连接：{gap:,} 个参数；展平 + 全连接：{flat:,} 个（×{ratio:.0f}）"),
     "res_first_block": ("first block: {c_in} → {c_out} channels; its shortcut has {params:,} parameters",
                         "第一个块：{c_in} → {c_out} 个通道；它的捷径有 {params:,} 个参数"),
+    "res_stage_macs": ("multiply-adds per stage: {shares}", "各阶段的乘加次数占比：{shares}"),
+    "res_plain": ("plain", "普通"),
+    "res_residual": ("residual", "残差"),
+    "res_depth_label": ("{layers} layers, {kind}", "{layers} 层，{kind}"),
+    "res_layers_n": ("{layers} layers", "{layers} 层"),
+    "res_depth_train_loss": ("training loss", "训练损失"),
+    "res_depth_train_error": ("error on the training images (%)", "训练图像上的错误率（%）"),
+    "res_depth_row": ("{layers} layers, {kind}: {params:,} parameters, {steps} steps in {seconds:.1f} s; "
+                      "error on its own training images {error:.1%}",
+                      "{layers} 层，{kind}：{params:,} 个参数，{steps} 步，用时 {seconds:.1f} 秒；"
+                      "在自己的训练图像上的错误率 {error:.1%}"),
     "res_checked": ("Figures 5.3-5.5, 25,557,032 parameters, stride placements, digits accuracy",
                     "图 5.3–5.5、25,557,032 个参数、步幅位置、数字识别准确率"),
 }

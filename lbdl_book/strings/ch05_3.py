@@ -13,6 +13,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "(formula 4D² + 6D = {att_formula:,})",
                         "D = {dim}、H = {hidden} 时的参数量：前馈块 {ffw:,}（公式 2DH + H + 3D = {ffw_formula:,}），"
                         "自注意力块 {att:,}，交叉注意力块 {cross:,}（公式 4D² + 6D = {att_formula:,}）"),
+    "tf_base_count": ("Transformer-base: layers {blocks:,}, shared table {embedding:,}, in all {total:,} parameters; "
+                      "with three separate tables {untied:,}; 65 million would need a vocabulary of {vocab:,.0f}",
+                      "Transformer-base：各层 {blocks:,}，共享的词表矩阵 {embedding:,}，合计 {total:,} 个参数；"
+                      "若用三张独立的表则为 {untied:,}；要凑成 6,500 万，词表需有 {vocab:,.0f} 个词元"),
     "tf_model_counts": ("the model of Figure 5.7 below: {params:,} parameters (formula: {formula:,}); "
                         "D = {dim}, {heads} heads, H = {hidden}, {layers} encoder and {layers} decoder layers",
                         "下面图 5.7 的模型：{params:,} 个参数（公式给出 {formula:,}）；D = {dim}，{heads} 个头，"

@@ -19,6 +19,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gpt_trained": ("GPT: {steps} gradient steps in {seconds:.1f} s; training loss {train:.3f}, validation loss "
                     "after each epoch {val}",
                     "GPT：{steps} 步梯度下降，用时 {seconds:.1f} 秒；训练损失 {train:.3f}，每轮之后的验证损失 {val}"),
+    "gpt_step_times": ("one gradient step on a mini-batch (median of interleaved rounds): GPT {gpt:.1f} ms, "
+                       "convolution {conv:.1f} ms (×{ratio:.1f})",
+                       "一个小批量上的一次梯度计算（交替轮次的中位数）：GPT {gpt:.1f} 毫秒，卷积 {conv:.1f} 毫秒（×{ratio:.1f}）"),
     "gpt_conv_trained": ("causal convolution of §3.2: {params:,} parameters, {seconds:.1f} s of training",
                          "§3.2 的因果卷积模型：{params:,} 个参数，训练用时 {seconds:.1f} 秒"),
     "gpt_table_header": ("validation text: cross-entropy (nats per character) and perplexity",

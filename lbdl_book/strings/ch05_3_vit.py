@@ -70,4 +70,6 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "a ViT without positional information gives the same logits for both, up to {diff:.1e}",
                            "把图像块按同一个固定顺序打乱后的测试准确率：{acc:.1%}（未打乱时为 {base:.1%}）；"
                            "没有位置信息的 ViT 对两者给出相同的 logits，误差不超过 {diff:.1e}"),
+    "vit_checked": ("ViT-B/16 = 86,567,656 parameters, test accuracy > 92 %, patch-order symmetry",
+                    "ViT-B/16 = 86,567,656 个参数、测试准确率 > 92%、图像块顺序的对称性"),
 }
