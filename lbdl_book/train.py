@@ -71,6 +71,17 @@ def _batch_loss(model: nn.Module, loss_fn: Callable, batch: Batch) -> torch.Tens
     return loss_fn(model(inputs), *targets)
 
 
+def _check_metrics(metrics) -> None:
+    """``metrics`` must be ``None`` or a dict of names to functions (``{"accuracy": f}``)."""
+    if metrics is None:
+        return
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict of names to functions, e.g. {{'accuracy': accuracy}}, "
+                        f"got {type(metrics).__name__}")
+    for name, metric in metrics.items():
+        function(metric, f"metrics[{name!r}]")
+
+
 def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 1024,
              metrics: dict[str, Callable] | None = None, device=None) -> dict[str, float]:
     """Average loss and metrics of ``model`` over ``data`` (no gradients, eval mode).
@@ -79,6 +90,7 @@ def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 102
     module(model, "model")
     function(loss_fn, "loss_fn")
     positive_int(batch_size, "batch_size")
+    _check_metrics(metrics)
     data = _as_tensors(data, "data")
     device = torch.device(device) if device is not None else default_device()
     was_training = model.training
@@ -160,6 +172,7 @@ def fit(model: nn.Module, loss_fn: Callable, train_data, *, epochs: int, lr: flo
             raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
         if val_data is None:
             raise ValueError("early_stopping needs val_data to watch")
+    _check_metrics(metrics)
     train_data = _as_tensors(train_data, "train_data")
 
     device = torch.device(device) if device is not None else default_device()

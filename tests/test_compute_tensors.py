@@ -19,6 +19,16 @@ def test_timeit_measures_and_validates():
         timeit(lambda: None, threads=0)
 
 
+def test_timeit_cpu_clock_leaves_out_waiting():
+    import time
+
+    wall = timeit(lambda: time.sleep(0.02), repeat=3, warmup=0, device="cpu")
+    cpu = timeit(lambda: time.sleep(0.02), repeat=3, warmup=0, device="cpu", clock="cpu")
+    assert wall >= 0.02 and cpu < 0.01            # sleeping takes time on the wall, almost none of the CPU
+    with pytest.raises(ValueError, match="clock"):
+        timeit(lambda: None, clock="sundial")
+
+
 def test_timeit_runs_with_the_requested_threads_and_restores_them():
     before = torch.get_num_threads()
     seen = []

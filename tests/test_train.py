@@ -79,6 +79,8 @@ def test_full_batch_sgd_is_plain_gradient_descent():
     (dict(lr=-1.0), ValueError, "lr"),
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(optimizer="lbfgs"), ValueError, "optimizer"),
+    (dict(metrics=lambda out, y: 0.0), TypeError, "metrics must be a dict"),
+    (dict(metrics={"accuracy": "top-1"}), TypeError, r"metrics\['accuracy'\]"),
 ])
 def test_fit_rejects_bad_settings(kwargs, error, match):
     x, y = linear_problem(8)

@@ -57,8 +57,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "{name}：{count} 次运行中有 {trapped} 次停在窄井里；其余的最终离全局最小值不到 {largest:.1e}"),
     "tp_gain_report": ("gain of fine-tuning per number of labels (mean ± standard error over the draws): {gains}",
                        "微调带来的提升，按每类标签数（各次抽取的平均值 ± 标准误差）：{gains}"),
-    "tp_schedule_report": ("{name}: training loss {loss:.4f}, validation accuracy {acc:.1%}",
-                           "{name}：训练损失 {loss:.4f}，验证准确率 {acc:.1%}"),
+    "tp_schedule_report": ("{name}: final training loss {losses} (seeds 0, 1, 2), mean validation accuracy {acc:.1%}",
+                           "{name}：最终训练损失 {losses}（种子 0、1、2），平均验证准确率 {acc:.1%}"),
     # fine-tuning
     "tp_pretrain_report": ("task A (digits 0-4, {n} images): validation accuracy {acc:.1%}",
                            "任务 A（数字 0-4，{n} 张图像）：验证准确率 {acc:.1%}"),
