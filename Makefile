@@ -10,7 +10,7 @@ SHELL := /bin/bash
 export LBDL_PROGRESS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install browser book test unit nbtest site-test lab notebooks bench bench-models cpu-paths freeze clean
+.PHONY: help install browser book test unit nbtest site-test lab notebooks bench bench-models cpu-paths weights freeze clean
 
 help:
 	@echo "make install    virtual environment in $(VENV) with requirements.txt and lbdl_book"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench      write the measured notebook and phase times of the last make test into README.md"
 	@echo "make bench-models  time a training step of each model against its torch.nn twin, into README.md"
 	@echo "make cpu-paths  the unit tests through other CPU code paths (AVX2, AVX-512, MKL, 1-2 threads)"
+	@echo "make weights    train the weights shipped in lbdl_book/weights (minutes)"
 	@echo "make clean      remove _build and caches (keeps $(VENV))"
 
 install: $(STAMP)
@@ -87,6 +88,9 @@ bench-models: install
 # AVX2 paths, and 1 or 2 threads: what CI and readers' machines may run.
 cpu-paths: install
 	$(BIN)/python tools/cpu_paths.py
+
+weights: install
+	$(BIN)/python tools/weights.py
 
 freeze: install
 	{ head -n 2 requirements.txt; $(BIN)/python -m pip freeze --exclude-editable \

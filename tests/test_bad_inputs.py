@@ -42,6 +42,8 @@ import dataclasses
 import importlib
 import inspect
 import math
+import tempfile
+from pathlib import Path
 import pkgutil
 import re
 from collections.abc import Callable
@@ -51,7 +53,9 @@ import torch
 
 import lbdl_book
 from lbdl_book import autoregressive as ar, backprop as bp, diagrams, scale, widgets
-from lbdl_book.models import gpt, mlp, resnet, transformer as tr, vit
+from lbdl_book.models import denoiser, gpt, mlp, resnet, segmenter as seg, transformer as tr, vit
+from lbdl_book import weights
+from lbdl_book.data import scenes
 from lbdl_book.nn import attention, conv, linear
 
 EXCLUDED = ("lbdl_book.figures", "lbdl_book.strings")
@@ -123,6 +127,37 @@ def quadratic_loss(w: torch.Tensor, *batch: torch.Tensor) -> torch.Tensor:
     return (w ** 2).sum() if not batch else ((batch[0] @ w - batch[1]) ** 2).mean()
 
 
+def box4(k: int) -> torch.Tensor:
+    """k boxes (x1, y1, x2, y2) of positive size."""
+    corner = torch.rand(k, 2) * 10
+    return torch.cat([corner, corner + 1 + torch.rand(k, 2) * 5], 1)
+
+
+def img() -> torch.Tensor:
+    """A batch of two 3 × 8 × 8 images with values in (0, 1]."""
+    return torch.rand(2, 3, 8, 8) * 0.9 + 0.1
+
+
+def crops():
+    from lbdl_book.models.classifier import shape_dataset
+    return shape_dataset(4, seed=1)
+
+
+def one_detection():
+    from lbdl_book.models.detection_eval import Detections
+    return Detections(box4(1), torch.tensor([0.5]), torch.tensor([1]))
+
+
+WEIGHTS_FOLDER = Path(tempfile.mkdtemp(prefix="lbdl-sweep-weights-"))
+
+
+def saved_weights() -> str:
+    """The name of a small weights file in WEIGHTS_FOLDER (written once)."""
+    if not (WEIGHTS_FOLDER / "saved.safetensors").exists():
+        weights.save(linear.Linear(2, 2), "saved", {"what": "a test file"}, folder=WEIGHTS_FOLDER)
+    return "saved"
+
+
 def draw_figure(**settings):
     import matplotlib.pyplot as plt
 
@@ -136,8 +171,10 @@ TENSOR_ANY_SHAPE = {"x": {EMPTY}}      # an elementwise function maps an empty t
 # rows of its own data tables. Their constructors store the fields and use none of them.
 RECORDS = {
     "backprop.Gradients", "data.digits.Digits", "data.landmarks.Dataset", "data.landmarks.Landmark",
-    "data.seq2seq.Seq2SeqSet", "nn.conv.ReceptiveField", "optim.SGDRun", "scale.Accelerator",
+    "data.scenes.Scenes", "data.seq2seq.Seq2SeqSet", "nn.conv.ReceptiveField", "optim.SGDRun", "scale.Accelerator",
     "scale.Exponential", "scale.PowerLaw", "scale.ScalingLaw", "scale.Sweep",
+    "models.detection_eval.AveragePrecision", "models.detection_eval.Detections", "models.detector.Assignment",
+    "models.detector.Targets", "data.augment.AugmentParams", "models.classifier.ObjectCrops",
 }
 
 CASES: dict[str, Case] = {
@@ -181,6 +218,27 @@ CASES: dict[str, Case] = {
     "data.digits_synth.synthetic_digits": Case(lambda: dict(n=4, size=8)),
     "data.planar.moons": Case(lambda: dict(n=4)),
     "data.planar.rings": Case(lambda: dict(n=4)),
+    "data.scenes.caption": Case(lambda: dict(scenes=scenes.generate_scenes(2), i=0, lang="en"), valid={"lang": {"None"}}),
+    "data.scenes.describe_object": Case(lambda: dict(label=1, colour=0, large=0, lang="en"), valid={"lang": {"None"}}),
+    "data.scenes.generate_scenes": Case(lambda: dict(n=2)),
+    # --- augmentation (§6.2) -------------------------------------------------------------
+    "data.augment.Augmentation": Case(forward=lambda: dict(images=img())),
+    "data.augment.adjust_colour": Case(lambda: dict(images=img())),
+    "data.augment.hue_rotation": Case(lambda: dict(turns=r(3)), valid={"turns": {EMPTY}}),   # no angles, no matrices
+    "data.augment.mirror": Case(lambda: dict(images=img(), flips=torch.tensor([True, False]))),
+    "data.augment.pad_crop": Case(lambda: dict(images=img(), offsets=torch.tensor([[0, 1], [2, 2]]), padding=1)),
+    "data.augment.rescale": Case(lambda: dict(images=img(), factors=torch.tensor([0.9, 1.1]))),
+    # --- degradations (§6.1) -------------------------------------------------------------
+    "data.degrade.add_noise": Case(lambda: dict(images=img(), sigma=0.1)),
+    "data.degrade.cut_hole": Case(lambda: dict(images=img(), size=2)),
+    "data.degrade.defocus": Case(lambda: dict(images=img(), radius=1.0)),
+    "data.degrade.degrade": Case(lambda: dict(images=img(), kind="noise", level=0.1)),
+    "data.degrade.degrade_mixed": Case(lambda: dict(images=img(), levels={"noise": (0.1,), "hole": (2,)})),
+    "data.degrade.disc_kernel": Case(lambda: dict(radius=1.0)),
+    "data.degrade.downscale": Case(lambda: dict(images=img(), factor=2)),
+    "data.degrade.greyscale": Case(lambda: dict(images=img())),
+    "data.degrade.low_resolution": Case(lambda: dict(images=img(), factor=2)),
+    "data.degrade.upscale": Case(lambda: dict(images=img(), factor=2)),
     "data.seq2seq.exact_match": Case(lambda: dict(predicted=ids(2, 3), target=ids(2, 3))),
     "data.seq2seq.seq2seq_task": Case(lambda: dict(num_train=4, num_test=2)),
     "data.seq2seq.to_text": Case(lambda: dict(tokens=torch.tensor([6, 4, 7, 2, 0]))),
@@ -232,6 +290,74 @@ CASES: dict[str, Case] = {
     "models.depth.sawtooth": Case(lambda: dict(x=r(3), k=2), valid=TENSOR_ANY_SHAPE),
     "models.depth.tent": Case(lambda: dict(x=r(3)), valid=TENSOR_ANY_SHAPE),
     # --- models.gpt ---------------------------------------------------------------------
+    # --- classification (§6.2) ----------------------------------------------------------
+    "models.classifier.compare_augmentations": Case(lambda: dict(
+        build=lbdl_book.models.classifier.shape_resnet, train=crops(), test=crops(), augmentations={"none": None},
+        epochs=1, seeds=(0,))),
+    "models.classifier.confusion_matrix": Case(lambda: dict(predictions=ids(4, vocab=3), targets=ids(4, vocab=3),
+                                                            num_classes=3)),
+    "models.classifier.object_crops": Case(lambda: dict(scenes=scenes.generate_scenes(2))),
+    "models.classifier.predict": Case(lambda: dict(model=small_resnet(), images=r(2, 1, 8, 8))),
+    "models.classifier.shape_dataset": Case(lambda: dict(n=2, seed=1)),
+    "models.classifier.top1_accuracy": Case(lambda: dict(logits=r(4, 3), targets=ids(4, vocab=3))),
+    "models.classifier.topk_accuracy": Case(lambda: dict(logits=r(4, 3), targets=ids(4, vocab=3))),
+    "models.classifier.train_classifier": Case(lambda: dict(model=small_resnet(), images=r(4, 1, 8, 8),
+                                                            labels=ids(4, vocab=3), epochs=1)),
+    # --- detection (§6.3) ---------------------------------------------------------------
+    "models.detection_eval.mean_average_precision": Case(lambda: dict(detections=[one_detection()],
+                                                                      boxes=[box4(1)], labels=[torch.tensor([1])])),
+    "models.detection_eval.to_coco": Case(lambda: dict(detections=[one_detection()], boxes=[box4(1)],
+                                                       labels=[torch.tensor([1])])),
+    "models.detector.Detector": Case(forward=lambda: dict(x=r(2, 3, 64, 64))),   # batch norm at 1 × 1 needs 2
+    "models.detector.batched_nms": Case(lambda: dict(boxes=box4(3), scores=r(3), labels=torch.tensor([1, 1, 2]),
+                                                     iou_threshold=0.5)),
+    "models.detector.box_area": Case(lambda: dict(boxes=box4(3))),
+    "models.detector.box_iou": Case(lambda: dict(boxes1=box4(3), boxes2=box4(2))),
+    "models.detector.decode_boxes": Case(lambda: dict(offsets=r(3, 4), defaults=box4(3))),
+    "models.detector.detection_loss": Case(lambda: dict(outputs=r(2, 5, 9), target_labels=ids(2, 5),
+                                                        target_offsets=r(2, 5, 4))),
+    "models.detector.encode_boxes": Case(lambda: dict(boxes=box4(3), defaults=box4(3))),
+    "models.detector.nms": Case(lambda: dict(boxes=box4(3), scores=r(3), iou_threshold=0.5)),
+    "models.detector.train_shipped": Case(lambda: dict(quick=True)),
+    # --- denoising (§6.1) ----------------------------------------------------------------
+    "models.denoiser.Denoiser": Case(lambda: dict(widths=(4, 8)), forward=lambda: dict(x=img())),
+    "models.denoiser.binned_mean": Case(lambda: dict(keys=torch.rand(5), values=r(5, 2),
+                                                     edges=torch.tensor([0.0, 0.5, 1.0]))),
+    "models.denoiser.chroma": Case(lambda: dict(colours=img())),
+    "models.denoiser.classical_restore": Case(lambda: dict(degraded=img(), name="gaussian", param=1.0)),
+    "models.denoiser.evaluate_levels": Case(lambda: dict(model=denoiser.Denoiser((4, 8)), n=2, seed=0)),
+    "models.denoiser.feature_shapes": Case(lambda: dict(model=denoiser.Denoiser((4, 8)), x=img())),
+    "models.denoiser.gaussian_filter": Case(lambda: dict(images=img(), sigma=1.0)),
+    "models.denoiser.gaussian_kernel1d": Case(lambda: dict(sigma=1.0)),
+    "models.denoiser.median_filter": Case(lambda: dict(images=img(), size=3)),
+    "models.denoiser.missing_pixels": Case(lambda: dict(degraded=img())),
+    "models.denoiser.object_colours": Case(lambda: dict(scenes=scenes.generate_scenes(2, size=32))),
+    "models.denoiser.object_interior": Case(lambda: dict(instances=ids(2, 4, 4))),
+    "models.denoiser.psnr": Case(lambda: dict(estimate=img(), target=img())),
+    "models.denoiser.restore": Case(lambda: dict(model=denoiser.Denoiser((4, 8)), degraded=img())),
+    "models.denoiser.training_pairs": Case(lambda: dict(n=2, seed=0)),
+    "models.denoiser.tune_filter": Case(lambda: dict(clean=img(), degraded=img())),
+    # --- segmentation (§6.4) ------------------------------------------------------------
+    "models.segmenter.Bilinear": Case(forward=lambda: dict(x=r(1, 2, 3, 3))),
+    "models.segmenter.DownUpNet": Case(lambda: dict(widths=(2, 3), skips=True), forward=lambda: dict(x=r(2, 3, 4, 4))),
+    "models.segmenter.PSPNet": Case(lambda: dict(widths=(4, 6), reduced=2, head_width=4, image_size=8),
+                                    forward=lambda: dict(x=r(2, 3, 8, 8))),   # batch norm at 1 × 1 needs 2
+    "models.segmenter.PyramidPooling": Case(lambda: dict(channels=3, reduced=2, size=4),
+                                            forward=lambda: dict(x=r(2, 3, 4, 4))),
+    "models.segmenter.Segmenters": Case(forward=lambda: dict(x=r(2, 3, 64, 64))),
+    "models.segmenter.band_accuracy": Case(lambda: dict(predicted=ids(2, 4, 4), target=ids(2, 4, 4))),
+    "models.segmenter.boundary_band": Case(lambda: dict(masks=ids(2, 4, 4))),
+    "models.segmenter.boundary_f_score": Case(lambda: dict(predicted=ids(2, 4, 4), target=ids(2, 4, 4))),
+    "models.segmenter.class_iou": Case(lambda: dict(confusion=ids(5, 5) + 1)),
+    "models.segmenter.confusion_matrix": Case(lambda: dict(predicted=ids(2, 4, 4), target=ids(2, 4, 4))),
+    "models.segmenter.input_gradient_map": Case(lambda: dict(model=seg.DownUpNet((2, 3), skips=True), image=r(3, 4, 4),
+                                                             row=1, column=2)),
+    "models.segmenter.mean_iou": Case(lambda: dict(confusion=ids(5, 5) + 1)),
+    "models.segmenter.multiply_adds": Case(lambda: dict(model=seg.DownUpNet((2, 3), skips=False), images=r(1, 3, 4, 4))),
+    "models.segmenter.pixel_accuracy": Case(lambda: dict(confusion=ids(5, 5) + 1)),
+    "models.segmenter.pixel_cross_entropy": Case(lambda: dict(logits=r(2, 5, 4, 4), masks=ids(2, 4, 4))),
+    "models.segmenter.predict": Case(lambda: dict(model=seg.DownUpNet((2, 3), skips=True), images=r(2, 3, 4, 4))),
+    "models.segmenter.scores": Case(lambda: dict(predicted=ids(2, 4, 4), target=ids(2, 4, 4))),
     "models.gpt.GPT": Case(lambda: dict(vocab_size=7, context=6, dim=8, num_heads=2, num_layers=1),
                            forward=lambda: dict(tokens=ids(2, 4))),
     "models.gpt.GPTLayer": Case(lambda: dict(dim=8, num_heads=2, hidden_dim=16), forward=lambda: dict(x=r(2, 3, 8))),
@@ -459,6 +585,13 @@ CASES: dict[str, Case] = {
     "widgets.Slider": Case(lambda: dict(name="a", label="a", values=[1, 2]),
                            valid={"name": {"str"}, "label": {"str"}, "values": {"nested list"}}),
     "widgets.explore": Case(lambda: dict(draw=draw_figure, sliders=(widgets.Slider("a", "a", [1, 2]),))),
+    # --- weights: files in a temporary folder ---------------------------------------------
+    "weights.load": Case(lambda: dict(model=linear.Linear(2, 2), name=saved_weights(), folder=WEIGHTS_FOLDER)),
+    "weights.metadata": Case(lambda: dict(name=saved_weights(), folder=WEIGHTS_FOLDER)),
+    "weights.recipe": Case(lambda: dict(name=next(iter(weights.RECIPES)))),
+    # "junk" is a valid name for a new file
+    "weights.save": Case(lambda: dict(model=linear.Linear(2, 2), name="swept", info={}, folder=WEIGHTS_FOLDER),
+                         valid={"name": {"str"}}),
 }
 
 

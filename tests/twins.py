@@ -206,8 +206,14 @@ def torch_twin(model: nn.Module) -> nn.Module:
         if kind == "Conv2d":
             new = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
                             module.padding, module.dilation, module.groups, module.bias is not None)
+        elif kind == "ConvTranspose2d":
+            new = nn.ConvTranspose2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                                     module.padding, module.output_padding, module.groups, module.bias is not None,
+                                     module.dilation)
         elif kind == "BatchNorm2d":
             new = nn.BatchNorm2d(module.num_features, module.eps, module.momentum)
+        elif kind == "Bilinear":   # lbdl_book.models.segmenter's upsampling
+            new = nn.Upsample(scale_factor=module.scale_factor, mode="bilinear", align_corners=False)
         elif kind in ("ReLU", "Tanh", "Sigmoid"):
             new = getattr(nn, kind)()
         elif kind == "GELU":

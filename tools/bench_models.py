@@ -1,4 +1,4 @@
-"""Training speed of the models of Chapter 5 against their torch.nn twins (`make bench-models`).
+"""Training speed of the models of Chapters 5 and 6 against their torch.nn twins (`make bench-models`).
 
     python tools/bench_models.py                     # print the table
     python tools/bench_models.py --write README.md   # and replace it between the bench-models markers
@@ -6,8 +6,8 @@
     python tools/bench_models.py --only gpt vit      # some rows only
 
 For each model, at the sizes its page trains with the cpu profile (plus a larger GPT and
-MLP), one training step is timed: forward pass, cross-entropy, backward pass and an AdamW
-step. Ours (``lbdl_book.models``, built from ``lbdl_book.nn`` with the fused path that the
+MLP), one training step is timed: forward pass, loss (cross-entropy; MSE for the
+denoiser), backward pass and an AdamW step. Ours (``lbdl_book.models``, built from ``lbdl_book.nn`` with the fused path that the
 models use by default, :mod:`lbdl_book.nn.fused`) and its twin (``tests/twins.py``:
 ``nn.TransformerEncoderLayer``, ``nn.Transformer``, ``nn.Conv2d``, ...) hold the same
 weights and train on the same batch. The steps run on one thread, in blocks of
@@ -65,13 +65,16 @@ MIN_BLOCKS, MAX_BLOCKS = 15, 400
 @dataclass
 class Case:
     """One row: ``build()`` returns (our model, its inputs as a tuple, the target tensor);
-    ``twin`` makes the torch.nn twin of our model; ``ignore_index``: padding left out of the loss."""
+    ``twin`` makes the torch.nn twin of our model; ``ignore_index``: padding left out of the
+    cross-entropy; ``loss``: "cross_entropy" over the last axis of the logits (a class per
+    row), "per_pixel" (logits (N, C, H, W), one class per pixel) or "mse" (images)."""
 
     name: str
     config: str
     build: Callable[[], tuple[torch.nn.Module, tuple, torch.Tensor]]
     twin: Callable[[torch.nn.Module], torch.nn.Module]
     ignore_index: int = -100
+    loss: str = "cross_entropy"
 
 
 def steady_allocator() -> str:
@@ -145,6 +148,40 @@ def _vit():
     return model, (torch.randn(64, 1, 8, 8, generator=_generator()),), torch.randint(10, (64,), generator=_generator(1))
 
 
+def _detector():
+    from lbdl_book.models.detector import Detector
+    torch.manual_seed(0)
+    # the cross-entropy of the bench runs over the 4 + C + 1 = 9 outputs of each of the B default boxes
+    x = torch.rand(64, 3, 64, 64, generator=_generator())
+    return Detector(), (x,), torch.randint(9, (64, 1023), generator=_generator(1))
+
+
+def _denoiser():
+    from lbdl_book.models.denoiser import IMAGE_SIZE, Denoiser
+    torch.manual_seed(0)
+    x = torch.rand(32, 3, IMAGE_SIZE, IMAGE_SIZE, generator=_generator())
+    return Denoiser(), (x,), torch.rand(32, 3, IMAGE_SIZE, IMAGE_SIZE, generator=_generator(1))
+
+
+def _segmenter(name: str):
+    def build():
+        from lbdl_book.models import segmenter
+        torch.manual_seed(0)
+        x = torch.rand(16, 3, 64, 64, generator=_generator())
+        target = torch.randint(segmenter.NUM_CLASSES, (16, 64, 64), generator=_generator(1))
+        return getattr(segmenter, name)(), (x,), target
+    return build
+
+
+def _crop_classifier(name: str):
+    def build():
+        from lbdl_book.models import classifier
+        torch.manual_seed(0)
+        x = torch.rand(64, 3, classifier.CROP_SIZE, classifier.CROP_SIZE, generator=_generator())
+        return getattr(classifier, name)(), (x,), torch.randint(4, (64,), generator=_generator(1))
+    return build
+
+
 def _pad_index() -> int:
     from lbdl_book.data.seq2seq import PAD
     return PAD
@@ -160,18 +197,32 @@ CASES = {
     "gpt": Case("GPT (§5.3)", "D = 64, 4 heads, 2 layers, T = 32, batch 32", _gpt(52, 32, 64, 4, 2, 32), gpt_twin),
     "gpt-large": Case("GPT", "D = 128, 4 heads, 4 layers, T = 128, batch 16", _gpt(52, 128, 128, 4, 4, 16), gpt_twin),
     "vit": Case("ViT (§5.3)", "D = 32, 4 heads, 2 layers, P = 2, 1 × 8 × 8, batch 64", _vit, vit_twin),
+    "shape-resnet": Case("ResNet (§6.2)", "`shape_resnet()`, 3 × 16 × 16 crops, batch 64",
+                         _crop_classifier("shape_resnet"), torch_twin),
+    "shape-vit": Case("ViT (§6.2)", "`shape_vit()`, 3 × 16 × 16 crops, batch 64", _crop_classifier("shape_vit"),
+                      vit_twin),
+    "denoiser": Case("Denoiser (§6.1)", "`Denoiser()`, 3 × 32 × 32, batch 32", _denoiser, torch_twin, loss="mse"),
+    "detector": Case("Detector (§6.3)", "`Detector()`, 3 × 64 × 64, batch 64", _detector, torch_twin),
+    "plain-net": Case("Down-up network (§6.4)", "`plain_net()`, 3 × 64 × 64, batch 16", _segmenter("plain_net"),
+                      torch_twin, loss="per_pixel"),
+    "unet": Case("U-Net (§6.4)", "`unet()`, 3 × 64 × 64, batch 16", _segmenter("unet"), torch_twin,
+                 loss="per_pixel"),
+    "psp-net": Case("PSPNet (§6.4)", "`psp_net()`, 3 × 64 × 64, batch 16", _segmenter("psp_net"), torch_twin,
+                    loss="per_pixel"),
 }
 
 
-def training_step(model: torch.nn.Module, inputs: tuple, target: torch.Tensor, ignore_index: int) -> Callable:
-    """One step of training: zero the gradients, forward, cross-entropy, backward, AdamW."""
+def training_step(model: torch.nn.Module, inputs: tuple, target: torch.Tensor, ignore_index: int,
+                  loss: str = "cross_entropy") -> Callable:
+    """One step of training: zero the gradients, forward, the loss, backward, AdamW."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    losses = {"cross_entropy": lambda out: F.cross_entropy(out.flatten(0, -2), target.flatten(), ignore_index=ignore_index),
+              "per_pixel": lambda out: F.cross_entropy(out, target),
+              "mse": lambda out: F.mse_loss(out, target)}
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        logits = model(*inputs)
-        loss = F.cross_entropy(logits.flatten(0, -2), target.flatten(), ignore_index=ignore_index)
-        loss.backward()
+        losses[loss](model(*inputs)).backward()
         optimizer.step()
     return step
 
@@ -205,12 +256,12 @@ def measure(case: Case, budget: float, scratch: bool) -> dict:
     model, inputs, target = case.build()
     twin = case.twin(model)
     check_same_function(model, twin, inputs)
-    variants = {"ours": training_step(model, inputs, target, case.ignore_index),
-                "twin": training_step(twin, inputs, target, case.ignore_index)}
+    variants = {"ours": training_step(model, inputs, target, case.ignore_index, case.loss),
+                "twin": training_step(twin, inputs, target, case.ignore_index, case.loss)}
     if scratch:
         book, _, _ = case.build()
         set_fused(book, False)
-        variants["book"] = training_step(book, inputs, target, case.ignore_index)
+        variants["book"] = training_step(book, inputs, target, case.ignore_index, case.loss)
     compare_times(variants, repeat=1, warmup=2, threads=1)          # optimizer states, allocator
     # Blocks of len(variants) interleaved rounds, each variant once in each position: the
     # ratio of one block compares steps run within a few milliseconds of each other. The
@@ -288,7 +339,7 @@ def table(results: dict[str, dict], scratch: bool, load_before: str, allocator: 
     lines += ["", f"Measured by `make bench-models` (`tools/bench_models.py`) on {machine()}, torch "
                   f"{torch.__version__}, one thread, {allocator}, load average {load_before} at the start, "
                   f"{datetime.date.today().isoformat()}: one training step (forward, "
-                  f"cross-entropy, backward, AdamW) of our model (fused path, the default of `lbdl_book.models`) and "
+                  f"loss, backward, AdamW) of our model (fused path, the default of `lbdl_book.models`) and "
                   f"of its torch.nn twin (`tests/twins.py`) with the same weights and data, in {blocks} blocks of "
                   f"interleaved rounds (`compare_times`); times are medians over the blocks. Ratio = twin time / "
                   f"our time, our throughput relative to the twin's: the median of the blocks' ratios, with a 95 % "

@@ -44,6 +44,8 @@ def _lbdl_dependencies():
         module.__file__ for name, module in list(sys.modules.items())
         if (name == "lbdl_book" or name.startswith("lbdl_book.")) and getattr(module, "__file__", None)
         and (not name.startswith("lbdl_book.strings.") or name in used))
+    weights = sys.modules.get("lbdl_book.weights")
+    files += weights.files_used() if weights else []
     config = sys.modules.get("lbdl_book.config")
     environment = {"profile": config.profile(), "device": config.device().type} if config else {}
     print(json.dumps({"files": files, "environment": environment}))
@@ -156,10 +158,11 @@ def environment() -> dict[str, str]:
 
 
 def package_data_hash() -> str:
-    """One hash of the data files shipped in lbdl_book (CSV, text, weights): a page that
-    reads them depends on them, which the list of imported modules does not show."""
+    """One hash of the data files shipped in lbdl_book (CSV, text): a page that reads them
+    depends on them, which the list of imported modules does not show. Weights files are
+    left out: the pages that load one list it among their dependencies (weights.files_used)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc", ".safetensors")
                        and "__pycache__" not in p.parts):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
