@@ -27,9 +27,12 @@ FOLDER = Path(__file__).resolve().parent / "weights"
 # Name of the weights file → module whose train_shipped(quick: bool) returns (model, metadata).
 RECIPES: dict[str, str] = {
     "classifier": "lbdl_book.models.classifier",
+    "clip": "lbdl_book.models.clip",
     "denoiser": "lbdl_book.models.denoiser",
     "detector": "lbdl_book.models.detector",
     "segmenter": "lbdl_book.models.segmenter",
+    "speech": "lbdl_book.models.speech",
+    "dqn": "lbdl_book.models.dqn",
 }
 
 

@@ -54,6 +54,9 @@ import torch
 import lbdl_book
 from lbdl_book import autoregressive as ar, backprop as bp, diagrams, scale, widgets
 from lbdl_book.models import denoiser, gpt, mlp, resnet, segmenter as seg, transformer as tr, vit
+from lbdl_book.models import clip
+from lbdl_book.models import dqn
+from lbdl_book.data.games import Catch, GridWorld
 from lbdl_book import weights
 from lbdl_book.data import scenes
 from lbdl_book.nn import attention, conv, linear
@@ -118,6 +121,11 @@ def small_vit() -> vit.ViT:
                    mlp_dim=16)
 
 
+def small_clip() -> clip.CLIP:
+    return clip.CLIP(context=4, image_size=16, patch_size=8, image_dim=8, image_layers=1, text_dim=8, text_layers=1,
+                     num_heads=2, embed_dim=4)
+
+
 def small_resnet() -> resnet.ResNet:
     return resnet.ResNet(blocks=(1,), channels=(8,), strides=(1,), in_channels=1, num_classes=3, image_size=8,
                          stem_channels=4, stem_kernel_size=3, stem_stride=1, stem_pool=False)
@@ -125,6 +133,16 @@ def small_resnet() -> resnet.ResNet:
 
 def quadratic_loss(w: torch.Tensor, *batch: torch.Tensor) -> torch.Tensor:
     return (w ** 2).sum() if not batch else ((batch[0] @ w - batch[1]) ** 2).mean()
+
+
+def small_speech():
+    from lbdl_book.models.speech import SpeechRecognizer
+    return SpeechRecognizer(vocab_size=70, dim=8, num_heads=2, num_encoder_layers=1, num_decoder_layers=1)
+
+
+def speech_clips():
+    from lbdl_book.data.speech import speech_dataset
+    return speech_dataset(1, seed=0, duration=1.0, max_words=1)
 
 
 def box4(k: int) -> torch.Tensor:
@@ -175,6 +193,8 @@ RECORDS = {
     "scale.Exponential", "scale.PowerLaw", "scale.ScalingLaw", "scale.Sweep",
     "models.detection_eval.AveragePrecision", "models.detection_eval.Detections", "models.detector.Assignment",
     "models.detector.Targets", "data.augment.AugmentParams", "models.classifier.ObjectCrops",
+    "data.games.MDPTables", "models.dqn.DQNRun", "models.dqn.Episode",
+    "data.speech.SpeechSet",
 }
 
 CASES: dict[str, Case] = {
@@ -319,6 +339,19 @@ CASES: dict[str, Case] = {
     "models.detector.encode_boxes": Case(lambda: dict(boxes=box4(3), defaults=box4(3))),
     "models.detector.nms": Case(lambda: dict(boxes=box4(3), scores=r(3), iou_threshold=0.5)),
     "models.detector.train_shipped": Case(lambda: dict(quick=True)),
+    "models.dqn.FrameStack": Case(lambda: dict(env=Catch())),
+    "models.dqn.QNetwork": Case(forward=lambda: dict(x=r(2, 4, 10, 8))),
+    "models.dqn.ReplayMemory": Case(lambda: dict(capacity=4)),
+    "models.dqn.dqn_loss": Case(lambda: dict(q_net=dqn.QNetwork(), target_net=dqn.QNetwork(), states=r(2, 4, 10, 8),
+                                             actions=torch.tensor([0, 2]), rewards=r(2), next_states=r(2, 4, 10, 8),
+                                             done=torch.tensor([True, False]))),
+    "models.dqn.epsilon_greedy": Case(lambda: dict(q_net=dqn.QNetwork(), state=r(4, 10, 8), epsilon=0.1)),
+    "models.dqn.play": Case(lambda: dict(env=Catch(), q_net=dqn.QNetwork())),
+    "models.dqn.q_learning": Case(lambda: dict(world=GridWorld(), episodes=2)),
+    "models.dqn.train_dqn": Case(lambda: dict(env=Catch(), q_net=dqn.QNetwork(), steps=2)),
+    "models.dqn.train_shipped": Case(lambda: dict(quick=True)),
+    "models.dqn.value_iteration": Case(lambda: dict(tables=GridWorld().transitions())),
+    "models.dqn.win_rate": Case(lambda: dict(q_net=dqn.QNetwork())),
     # --- denoising (§6.1) ----------------------------------------------------------------
     "models.denoiser.Denoiser": Case(lambda: dict(widths=(4, 8)), forward=lambda: dict(x=img())),
     "models.denoiser.binned_mean": Case(lambda: dict(keys=torch.rand(5), values=r(5, 2),
@@ -337,6 +370,22 @@ CASES: dict[str, Case] = {
     "models.denoiser.restore": Case(lambda: dict(model=denoiser.Denoiser((4, 8)), degraded=img())),
     "models.denoiser.training_pairs": Case(lambda: dict(n=2, seed=0)),
     "models.denoiser.tune_filter": Case(lambda: dict(clean=img(), degraded=img())),
+    # --- text-image representations (§6.6) ----------------------------------------------
+    "models.clip.CLIP": Case(forward=lambda: dict(images=r(2, 3, 64, 64), tokens=torch.tensor([[2, 1], [3, 1]]))),
+    "models.clip.PairTrainer": Case(lambda: dict(clip=small_clip()), forward=lambda: dict(images=r(2, 3, 16, 16))),
+    "models.clip.captions_of": Case(lambda: dict(scenes=scenes.generate_scenes(2, size=32))),
+    "models.clip.class_embeddings": Case(lambda: dict(model=small_clip(), tokenizer=clip.CaptionTokenizer(),
+                                                      prompts=[["a red disc"], ["a blue cross", "a cross"]])),
+    "models.clip.clip_loss": Case(lambda: dict(image_features=r(3, 4), text_features=r(3, 4))),
+    "models.clip.contrastive_loss": Case(lambda: dict(logits=r(3, 3))),
+    "models.clip.held_out_mask": Case(lambda: dict(scenes=scenes.generate_scenes(2, size=32))),
+    "models.clip.linear_probe": Case(lambda: dict(features=r(4, 3), labels=ids(4, vocab=2), num_classes=2, epochs=1)),
+    "models.clip.object_prompts": Case(lambda: dict(colour=1, shape=2), valid={"colour": {"None"}}),
+    "models.clip.parameter_count": Case(lambda: dict(model=small_clip())),
+    "models.clip.recall_at_k": Case(lambda: dict(similarity=r(3, 3), k=2)),
+    "models.clip.similarity_logits": Case(lambda: dict(image_features=r(3, 4), text_features=r(2, 4))),
+    "models.clip.single_object_labels": Case(lambda: dict(scenes=scenes.generate_scenes(2, size=32, max_objects=1))),
+    "models.clip.zero_shot_probabilities": Case(lambda: dict(image_features=r(3, 4), class_features=r(2, 4))),
     # --- segmentation (§6.4) ------------------------------------------------------------
     "models.segmenter.Bilinear": Case(forward=lambda: dict(x=r(1, 2, 3, 3))),
     "models.segmenter.DownUpNet": Case(lambda: dict(widths=(2, 3), skips=True), forward=lambda: dict(x=r(2, 3, 4, 4))),
@@ -358,6 +407,33 @@ CASES: dict[str, Case] = {
     "models.segmenter.pixel_cross_entropy": Case(lambda: dict(logits=r(2, 5, 4, 4), masks=ids(2, 4, 4))),
     "models.segmenter.predict": Case(lambda: dict(model=seg.DownUpNet((2, 3), skips=True), images=r(2, 3, 4, 4))),
     "models.segmenter.scores": Case(lambda: dict(predicted=ids(2, 4, 4), target=ids(2, 4, 4))),
+    # --- §6.5: audio, data.speech, models.speech -----------------------------------------
+    "audio.hz_to_mel": Case(lambda: dict(hz=440.0), valid={"hz": {EMPTY}}),
+    "audio.mel_to_hz": Case(lambda: dict(mel=10.0), valid={"mel": {EMPTY}}),
+    "audio.mel_filter_bank": Case(lambda: dict(sample_rate=8000, n_fft=64, n_mels=8)),
+    "audio.power_spectrogram": Case(lambda: dict(wave=r(300))),
+    "audio.power_to_db": Case(lambda: dict(power=r(4, 5).abs())),
+    "audio.log_mel": Case(lambda: dict(wave=r(400), sample_rate=8000)),
+    "data.speech.translate": Case(lambda: dict(text="three one")),
+    "data.speech.synthesize": Case(lambda: dict(text="one", duration=0.6)),
+    "data.speech.speech_dataset": Case(lambda: dict(n=1, seed=0, duration=1.0, max_words=1)),
+    "models.speech.SpeechRecognizer": Case(lambda: dict(vocab_size=70, dim=8, num_heads=2, num_encoder_layers=1,
+                                                        num_decoder_layers=1),
+                                           forward=lambda: dict(mel=r(2, 9, 40), tokens=ids(2, 3))),
+    "models.speech.SpeechTeacherForcing": Case(lambda: dict(model=small_speech(), frames=9),
+                                               forward=lambda: dict(packed=torch.cat([r(2, 360), ids(2, 3).float()], 1))),
+    "models.speech.features": Case(lambda: dict(waves=r(2, 400))),
+    "models.speech.encode_targets": Case(lambda: dict(texts=["one"], tasks=["translate"])),
+    "models.speech.decode_tokens": Case(lambda: dict(tokens=ids(2, 3))),
+    "models.speech.speech_loss": Case(lambda: dict(logits=r(2, 3, 70), targets=ids(2, 3))),
+    "models.speech.parameter_count": Case(lambda: dict(vocab_size=70)),
+    "models.speech.transcribe": Case(lambda: dict(model=small_speech(), mel=r(2, 9, 40))),
+    "models.speech.cross_attention": Case(lambda: dict(model=small_speech(), mel=r(2, 9, 40))),
+    "models.speech.edit_distance": Case(lambda: dict(a="one", b="two"), valid={"a": {"str"}, "b": {"str"}}),
+    "models.speech.cer": Case(lambda: dict(hypotheses=["one"], references=["two"])),
+    "models.speech.no_speech_accuracy": Case(lambda: dict(outputs=["<nospeech>", "one"],
+                                                          no_speech=torch.tensor([True, False]))),
+    "models.speech.evaluate": Case(lambda: dict(model=small_speech(), data=speech_clips(), mel=r(1, 9, 40))),
     "models.gpt.GPT": Case(lambda: dict(vocab_size=7, context=6, dim=8, num_heads=2, num_layers=1),
                            forward=lambda: dict(tokens=ids(2, 4))),
     "models.gpt.GPTLayer": Case(lambda: dict(dim=8, num_heads=2, hidden_dim=16), forward=lambda: dict(x=r(2, 3, 8))),

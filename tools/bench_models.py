@@ -156,6 +156,12 @@ def _detector():
     return Detector(), (x,), torch.randint(9, (64, 1023), generator=_generator(1))
 
 
+def _dqn():
+    from lbdl_book.models.dqn import QNetwork
+    x = torch.rand(32, 4, 10, 8, generator=_generator())
+    return QNetwork(), (x,), torch.randint(3, (32,), generator=_generator(1))
+
+
 def _denoiser():
     from lbdl_book.models.denoiser import IMAGE_SIZE, Denoiser
     torch.manual_seed(0)
@@ -209,6 +215,8 @@ CASES = {
                  loss="per_pixel"),
     "psp-net": Case("PSPNet (§6.4)", "`psp_net()`, 3 × 64 × 64, batch 16", _segmenter("psp_net"), torch_twin,
                     loss="per_pixel"),
+    "dqn": Case("Q-network (§6.7)", "`QNetwork()`, 4 × 10 × 8, batch 32 (cross-entropy stands in for Eq. 6.2)",
+                _dqn, torch_twin),
 }
 
 

@@ -572,3 +572,290 @@ def seg_scene(image: torch.Tensor, truth: torch.Tensor, predictions: dict, title
         ax.set_title(f"{t(SEG_MODEL_KEYS[name])}\n{(predicted == truth).double().mean().item():.1%}", fontsize=9)
     fig.suptitle(title, fontsize=9)
     return fig
+
+
+# §6.6 ----------------------------------------------------------------------------------------
+
+def _clip_thumb(ax, image: torch.Tensor) -> None:
+    ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy())
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _clip_bars(ax, prompts, probabilities, correct: int | None) -> None:
+    """Horizontal bars of the prompts' probabilities (in %), the first at the top; the bar
+    ``correct`` (an index in ``prompts``, or None) in red, the others in blue."""
+    values = [100 * float(p) for p in probabilities]
+    colours = [plot.RED if j == correct else plot.BLUE for j in range(len(values))]
+    ax.barh(range(len(values)), values, color=colours)
+    ax.set_yticks(range(len(values)), prompts, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(t("clip_probability"), fontsize=8)
+
+
+def clip_loss_curves(live, full_losses):
+    """§6.6: the training loss per epoch of the live run (``live``, a History) and of the
+    full run whose weights ship (``full_losses``, a list)."""
+    fig, axes = plot.subplots(1, 2, width=8.0, height=2.6)
+    for ax, losses, key in ((axes[0], live["train_loss"], "clip_live_run"), (axes[1], full_losses, "clip_full_run")):
+        ax.plot(range(1, len(losses) + 1), losses, marker="o", color=plot.BLUE)
+        ax.set(xlabel=t("clip_epoch"), ylabel=t("clip_loss"), title=t(key))
+    return fig
+
+
+def clip_similarity(images: torch.Tensor, captions, logits: torch.Tensor):
+    """§6.6: the N × N matrix l_{m,n} (``logits`` (N, N), rows = images ``images`` (N, 3, S, S)
+    shown on the left, columns = their ``captions``), the diagonal framed."""
+    from matplotlib.patches import Rectangle
+
+    n = len(captions)
+    fig = plot.plt.figure(figsize=(7.6, 6.4))
+    grid = fig.add_gridspec(n, 2, width_ratios=[1, n], wspace=0.02, hspace=0.08)
+    for m in range(n):
+        _clip_thumb(fig.add_subplot(grid[m, 0]), images[m])
+    ax = fig.add_subplot(grid[:, 1])
+    shown = ax.imshow(logits.numpy(), cmap="viridis")
+    for k in range(n):
+        ax.add_patch(Rectangle((k - 0.5, k - 0.5), 1, 1, fill=False, ec="white", lw=1.5))
+        for m in range(n):
+            ax.text(k, m, f"{logits[m, k].item():.0f}", ha="center", va="center", fontsize=7, color="white")
+    ax.set_yticks(range(n), [f"$i_{{{m + 1}}}$" for m in range(n)])
+    ax.yaxis.tick_right()
+    ax.set_xticks(range(n), [_wrap(c, 18) for c in captions], rotation=90, fontsize=7)
+    ax.set_title(t("clip_matrix_title"), fontsize=9)
+    fig.colorbar(shown, ax=ax, fraction=0.04, pad=0.08)
+    return fig
+
+
+def clip_zero_shot(images: torch.Tensor, panels: list):
+    """Figure 6.4 substitute: for each image of ``images`` (K, 3, S, S), its panel (a dict
+    with ``title`` (str), ``prompts`` (the top-5 prompts, best first), ``probabilities``
+    (their 5 probabilities), ``correct`` (index of the right prompt among them, or None)):
+    the image and the bars of the five most probable prompts."""
+    k = len(panels)
+    fig, axes = plot.subplots(2, k, width=3.3 * k, height=4.6, gridspec_kw={"height_ratios": [1.3, 1]}, squeeze=False)
+    for j, panel in enumerate(panels):
+        _clip_thumb(axes[0, j], images[j])
+        axes[0, j].set_title(panel["title"], fontsize=8)
+        _clip_bars(axes[1, j], panel["prompts"], panel["probabilities"], panel["correct"])
+    return fig
+
+
+def clip_explore_frame(image: torch.Tensor, prompts, probabilities, correct: int | None, title: str):
+    """§6.6, the interactive demo: one image (3, S, S) and the zero-shot probabilities of
+    ``prompts`` (best first), the right one in red; ``title`` above."""
+    fig, axes = plot.subplots(1, 2, width=7.2, height=2.9, gridspec_kw={"width_ratios": [1, 1.6]})
+    _clip_thumb(axes[0], image)
+    _clip_bars(axes[1], prompts, probabilities, correct)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+# §6.7 ----------------------------------------------------------------------------------------
+
+_RL_ARROWS = {0: (0, 0.32), 1: (0.32, 0), 2: (0, -0.32), 3: (-0.32, 0)}      # up, right, down, left (y up)
+
+
+def rl_gridworld(world, panels: dict):
+    """§6.7, the gridworld: for each panel ``title → Q`` (Q a (S, A) array of the states of
+    ``world``, a :class:`lbdl_book.data.games.GridWorld`), the grid coloured by
+    V(s) = max_a Q(s, a), with the value and an arrow for the greedy action in every
+    non-terminal cell; walls grey, the goal and the pit labelled."""
+    import numpy as np
+
+    rows, cols = len(world.layout), len(world.layout[0])
+    fig, axes = plot.subplots(1, len(panels), width=3.3 * len(panels), height=3.4)
+    axes = np.atleast_1d(axes)
+    for ax, (title, Q) in zip(axes, panels.items()):
+        grid = np.full((rows, cols), np.nan)
+        for s, (i, j) in enumerate(world.cells):
+            grid[i, j] = 0.0 if world.terminal[s] else Q[s].max()
+        ax.imshow(np.ma.masked_invalid(grid), cmap="RdYlGn", vmin=-1, vmax=1)
+        for i in range(rows):
+            for j in range(cols):
+                c = world.layout[i][j]
+                if c == "#":
+                    ax.add_patch(plot.plt.Rectangle((j - 0.5, i - 0.5), 1, 1, color=plot.GREY))
+                elif c in "GP":
+                    ax.text(j, i, t("rl_goal" if c == "G" else "rl_pit"), ha="center", va="center", fontsize=9)
+        for s, (i, j) in enumerate(world.cells):
+            if not world.terminal[s]:
+                dx, dy = _RL_ARROWS[int(Q[s].argmax())]
+                ax.annotate("", (j + dx, i - dy), (j, i), arrowprops={"arrowstyle": "->", "lw": 1.6})
+                ax.text(j, i + 0.36, f"{Q[s].max():.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def _rl_image(ax, frame, title: str | None = None) -> None:
+    ax.imshow(frame, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def rl_frames(frames, titles):
+    """§6.7, Catch: the observations ``frames`` (T, H, W) of an episode side by side,
+    each under its title (``titles``, T str)."""
+    fig, axes = plot.subplots(1, len(frames), width=0.95 * len(frames), height=1.9)
+    for ax, frame, title in zip(axes, frames, titles):
+        _rl_image(ax, frame, title)
+    return fig
+
+
+def rl_training(curve, live_returns, live_ends, *, height: float = 2.8):
+    """§6.7, training: left, the live run's episode returns (list of ±1) against the step
+    at which each episode ended (list of int), averaged over windows of 50 episodes;
+    right, the shipped run's ``curve`` (list of (step, share of wins over 200 episodes))."""
+    import numpy as np
+
+    fig, (left, right) = plot.subplots(1, 2, width=8.0, height=height)
+    wins = (np.asarray(live_returns) > 0).astype(float)
+    k = min(50, len(wins))
+    if k:
+        smooth = np.convolve(wins, np.ones(k) / k, mode="valid")
+        left.plot(np.asarray(live_ends)[k - 1:], smooth, color=plot.BLUE)
+    left.set(xlabel=t("rl_step"), ylabel=t("rl_win_share"), title=t("rl_live_title"), ylim=(0, 1.02))
+    steps, shares = zip(*curve)
+    right.plot(steps, shares, color=plot.GREEN)
+    right.axhline(0.9, color=plot.GREY, ls="--", lw=1)
+    right.set(xlabel=t("rl_step"), ylabel=t("rl_win_share"), title=t("rl_shipped_title"), ylim=(0, 1.02))
+    return fig
+
+
+def rl_values(episodes: dict, gamma: float, events: list):
+    """Figure 6.5 substitute: V(S_t) = max_a Q(S_t, a) along episodes (``label → Episode``
+    of :func:`lbdl_book.models.dqn.play`, q_values (T, A)), with the values of a sure win
+    and a sure loss, ±γ^(T−1−t), dashed; ``events`` is a list of (label, t, text): the
+    text is written at step t of the episode ``label``, numbered (1), (2), …"""
+    import numpy as np
+
+    fig, ax = plot.subplots(width=7.2, height=3.6)
+    colours = (plot.BLUE, plot.RED, plot.GREEN)
+    for (label, episode), colour in zip(episodes.items(), colours):
+        v = episode.q_values.max(1).values.numpy()
+        ax.plot(range(len(v)), v, "o-", color=colour, label=label)
+    steps = len(next(iter(episodes.values())).actions)
+    ideal = gamma ** (steps - 1 - np.arange(steps))
+    ax.plot(range(steps), ideal, ":", color=plot.GREY, label=t("rl_ideal", gamma=gamma))
+    ax.plot(range(steps), -ideal, ":", color=plot.GREY)
+    for n, (label, step, text) in enumerate(events, 1):
+        v = episodes[label].q_values[step].max().item()
+        ax.annotate(f"({n})", (step, v), (step + 0.15, v + (0.18 if v < 0.8 else -0.25)), fontsize=9,
+                    arrowprops={"arrowstyle": "-", "lw": 0.8})
+    ax.axhline(0, color=plot.BLACK, lw=0.6)
+    ax.set(xlabel="$t$", ylabel=r"$V(S_t) = \max_a Q(S_t, a)$", ylim=(-1.15, 1.15))
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def rl_step(state, q_values, action: int, title: str):
+    """§6.7, the interactive demo: the stacked frames ``state`` (k, H, W) of S_t, oldest
+    first, and the bars of Q(S_t, a) (A,), the action taken (``action``) highlighted."""
+    k = len(state)
+    fig = plot.plt.figure(figsize=(7.6, 2.4))
+    grid = fig.add_gridspec(1, k + 1, width_ratios=[1] * k + [2.2], wspace=0.3)
+    for j in range(k):
+        _rl_image(fig.add_subplot(grid[0, j]), state[j], t("rl_frame_age", age=k - 1 - j))
+    ax = fig.add_subplot(grid[0, k])
+    names = [t(f"rl_action_{a}") for a in range(len(q_values))]
+    ax.barh(names, q_values, color=[plot.RED if a == action else plot.BLUE for a in range(len(q_values))])
+    ax.set_xlim(-1.05, 1.05)
+    ax.axvline(0, color=plot.BLACK, lw=0.6)
+    ax.set_xlabel("$Q(S_t, a)$")
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+# §6.5 ----------------------------------------------------------------------------------------
+
+def _asr_mel_panel(ax, mel, hop_seconds: float, title: str | None = None):
+    """A log-mel panel: ``mel`` (T, bands) in [-1, 1] (frames first, as the model reads it)."""
+    frames = mel.shape[0]
+    image = ax.imshow(mel.T.numpy(), origin="lower", aspect="auto", cmap="magma", vmin=-1, vmax=1,
+                      extent=(0, frames * hop_seconds, 0, mel.shape[1]))
+    ax.set(xlabel=t("asr_time"), ylabel=t("asr_band"))
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.grid(False)
+    return image
+
+
+def asr_signal(wave, sample_rate: int, text: str, pitch: float, vowel_time: float, formants, f0: float):
+    """§6.5, the anatomy of a clip: ``wave`` (L,) float, the words ``text`` spoken at
+    ``pitch`` Hz; (a) the waveform, (b) the power spectrogram with 64 ms windows, where the
+    harmonics show as stripes and the formants as the bright bands they cross, (c) the
+    log-mel spectrogram the model reads, (d) the spectrum of the frame at ``vowel_time``
+    seconds: peaks every ``f0`` Hz (the measured pitch) under the envelope the synthesiser's
+    ``formants`` (F1, F2, F3 in Hz) shape."""
+    from .. import audio
+
+    fig, axes = plot.subplots(2, 2, width=9.0, height=5.6)
+    seconds = torch.arange(len(wave)) / sample_rate
+    axes[0, 0].plot(seconds.numpy(), wave.numpy(), lw=0.4, color="#333333")
+    axes[0, 0].set(xlabel=t("asr_time"), ylabel=t("asr_amplitude"), xlim=(0, seconds[-1].item()))
+    axes[0, 0].set_title(t("asr_wave_title", text=text, pitch=pitch), fontsize=9)
+    hop = 40
+    power = audio.power_to_db(audio.power_spectrogram(wave, 512, hop), top_db=70.0)
+    axes[0, 1].imshow(power.numpy(), origin="lower", aspect="auto", cmap="magma",
+                      extent=(0, power.shape[1] * hop / sample_rate, 0, sample_rate / 2))
+    axes[0, 1].set(xlabel=t("asr_time"), ylabel=t("asr_frequency"))
+    axes[0, 1].set_title(t("asr_linear_title"), fontsize=9)
+    axes[0, 1].axvline(vowel_time, color="white", lw=0.8, ls=":")
+    axes[0, 1].grid(False)
+    mel = audio.log_mel(wave, sample_rate)
+    mel = ((mel - mel.max()) / 40 + 1).T
+    _asr_mel_panel(axes[1, 0], mel, 80 / sample_rate, t("asr_mel_title"))
+    frame = int(round(vowel_time * sample_rate / hop))
+    freqs = torch.arange(power.shape[0]) * sample_rate / 512
+    axes[1, 1].plot(freqs.numpy(), power[:, frame].numpy(), color="#1f77b4", lw=1)
+    top = power[:, frame].max().item()
+    for k in range(1, int(sample_rate / 2 / f0)):
+        axes[1, 1].axvline(k * f0, color="#bbbbbb", lw=0.5, zorder=0,
+                           label=t("asr_harmonic", f0=f0) if k == 1 else None)
+    for k, f in enumerate(formants):
+        axes[1, 1].axvline(f, color="#d62728", lw=1.2, ls="--", label=t("asr_formant") if k == 0 else None)
+        axes[1, 1].text(f, top + 2, f"F{k + 1}", color="#d62728", ha="center", fontsize=8)
+    axes[1, 1].set(xlabel=t("asr_frequency"), ylabel=t("asr_level_db"), xlim=(0, sample_rate / 2),
+                   ylim=(top - 70, top + 8))
+    axes[1, 1].set_title(t("asr_slice_title", time=vowel_time), fontsize=9)
+    axes[1, 1].legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def asr_gallery(mels, titles, hop_seconds: float = 0.01):
+    """§6.5, a few clips as the model sees them: ``mels`` (K, T, bands) log-mel features in
+    [-1, 1], with one title per clip."""
+    fig, axes = plot.subplots(1, len(mels), width=3.0 * len(mels), height=2.6)
+    for ax, mel, title in zip(axes, mels, titles):
+        _asr_mel_panel(ax, mel, hop_seconds, title)
+    return fig
+
+
+def asr_attention(mel, weights, tokens, hop_seconds: float = 0.01, stride: int = 4):
+    """§6.5, where the decoder listens: the clip's log-mel ``mel`` (T, bands) above the
+    cross-attention ``weights`` (L, P) of the L output ``tokens`` (their strings) on the P
+    encoder positions (each ``stride`` frames), on the same time axis."""
+    fig, axes = plot.subplots(2, 1, width=7.5, height=4.8, sharex=True,
+                              gridspec_kw={"height_ratios": [1, 1.2]})
+    _asr_mel_panel(axes[0], mel, hop_seconds)
+    axes[0].set_xlabel("")
+    span = weights.shape[1] * stride * hop_seconds
+    axes[1].imshow(weights.numpy(), aspect="auto", cmap="Blues", extent=(0, span, len(tokens) - 0.5, -0.5),
+                   interpolation="nearest")
+    axes[1].set_yticks(range(len(tokens)), [repr(s)[1:-1] for s in tokens], fontsize=8)
+    axes[1].set(xlabel=t("asr_time"), ylabel=t("asr_output_token"))
+    axes[1].set_title(t("asr_attention_title"), fontsize=9)
+    axes[1].grid(False)
+    return fig
+
+
+def asr_explore(mel, title: str, hop_seconds: float = 0.01):
+    """§6.5, the interactive demo: the log-mel ``mel`` (T, bands) of one clip, ``title`` above."""
+    fig, ax = plot.subplots(1, 1, width=6.5, height=2.6)
+    _asr_mel_panel(ax, mel, hop_seconds, title)
+    return fig
