@@ -79,9 +79,16 @@ for (let node; (node = walker.nextNode()) && glyphs.length < limit;) {
     const range = document.createRange();
     range.setStart(node, i); range.setEnd(node, i + 1);
     const r = range.getBoundingClientRect();
-    if (r.width < 4 || r.height < 4 || r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) continue;
-    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-    if (!hit || !(hit === node.parentElement || node.parentElement.contains(hit) || hit.contains(node.parentElement))) continue;
+    // the whole box that RECTS will crop (1.45 em around the middle of the line) must be on screen
+    const half = Math.max(r.height, 1.45 * parseFloat(style.fontSize)) / 2, middle = (r.top + r.bottom) / 2;
+    if (r.width < 4 || r.height < 4 || middle - half < 0 || r.left < 0 || middle + half > innerHeight
+        || r.right > innerWidth) continue;
+    // not covered (e.g. by the sticky header): the middle, top and bottom of the glyph show this text
+    const owns = y => {
+      const hit = document.elementFromPoint(r.left + r.width / 2, y);
+      return hit && (hit === node.parentElement || node.parentElement.contains(hit) || hit.contains(node.parentElement));
+    };
+    if (!owns(middle) || !owns(r.top + 1) || !owns(r.bottom - 1)) continue;
     font = key; seen.add(char);
     glyphs.push({node, offset: i, char});
   }
