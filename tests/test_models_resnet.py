@@ -19,7 +19,7 @@ from torch import nn
 
 import lbdl_book.nn
 from _bounds import assert_within, chain, chain_sizes
-from twins import torch_twin
+from twins import assert_twin_agrees, torch_twin
 from lbdl_book import diagrams
 from lbdl_book.models.resnet import (BottleneckBlock, DownscalingBlock, ResNet, block_diagram, multiply_adds,
                                      reached_pixels, resnet50, resnet_digits, shape_table)
@@ -60,14 +60,7 @@ def assert_same_as_torch_twin(model: nn.Module, x: torch.Tensor, train: bool) ->
     model = model.to(torch.float64).train(train)
     twin = torch_twin(model).train(train)
     x = x.to(torch.float64)
-    stages, terms = chain_sizes(model, x)
-    ours, theirs = model(x), twin(x)
-    assert_within(ours, theirs, chain(theirs, stages=stages, terms=terms))
-    upstream = torch.randn_like(ours)
-    (ours * upstream).sum().backward()
-    (theirs * upstream).sum().backward()
-    for (name, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
-        assert_within(p.grad, q.grad, chain(q.grad, stages=2 * stages + 1, terms=terms), msg=name)
+    stages, terms = assert_twin_agrees(model, twin, x)
     for (name, b), c in zip(model.named_buffers(), twin.buffers(), strict=True):   # running statistics
         if name.endswith("num_batches_tracked"):
             assert torch.equal(b, c), name

@@ -235,3 +235,19 @@ def torch_twin(model: nn.Module) -> nn.Module:
         setattr(twin.get_submodule(parent_name) if parent_name else twin, attribute, new)
     return twin
 
+
+def assert_twin_agrees(model: nn.Module, twin: nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    """``model`` and its ``twin`` give the same output for ``x`` and the same parameter
+    gradients for a random upstream gradient, within the rounding bound of the chain of
+    layers (``_bounds.chain``); returns that chain's (stages, terms) for further checks."""
+    from _bounds import assert_within, chain, chain_sizes
+
+    stages, terms = chain_sizes(model, x)
+    ours, theirs = model(x), twin(x)
+    assert_within(ours, theirs, chain(theirs, stages=stages, terms=terms))
+    upstream = torch.randn_like(ours)
+    (ours * upstream).sum().backward()
+    (theirs * upstream).sum().backward()
+    for (name, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
+        assert_within(p.grad, q.grad, chain(q.grad, stages=2 * stages + 1, terms=terms), msg=name)
+    return stages, terms
