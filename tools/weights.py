@@ -1,7 +1,7 @@
 """Train the weights that ship with lbdl_book (``make weights``).
 
     python tools/weights.py                 # every recipe of lbdl_book.weights.RECIPES
-    python tools/weights.py detector-ssd    # one
+    python tools/weights.py detector        # one
     python tools/weights.py --quick --out /tmp/w   # a few steps of each, elsewhere (the tests)
 
 Each recipe is the ``train_shipped(quick)`` function of a module of lbdl_book; it returns
