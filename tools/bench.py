@@ -71,6 +71,15 @@ def over_budget(times: dict[str, dict[str, float]]) -> list[str]:
     return problems
 
 
+def write_between_markers(path: Path, start: str, end: str, text: str) -> None:
+    """Replace what stands between the lines ``start`` and ``end`` of ``path`` by ``text``."""
+    document = path.read_text(encoding="utf-8")
+    if start not in document or end not in document:
+        raise SystemExit(f"{path} has no {start} ... {end} markers")
+    head, rest = document.split(start, 1)
+    path.write_text(head + start + "\n" + text + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a notebook exceeds the budget")
@@ -81,11 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     text = tables(times, phases)
     print(text)
     if args.write:
-        document = args.write.read_text(encoding="utf-8")
-        if START not in document or END not in document:
-            raise SystemExit(f"{args.write} has no {START} ... {END} markers")
-        head, rest = document.split(START, 1)
-        args.write.write_text(head + START + "\n" + text + END + rest.split(END, 1)[1], encoding="utf-8")
+        write_between_markers(args.write, START, END, text)
     if args.check and (problems := over_budget(times)):
         raise SystemExit("over budget: " + ", ".join(problems))
 

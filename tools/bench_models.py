@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from _bounds import chain, chain_sizes  # noqa: E402
 from twins import gpt_twin, torch_twin, transformer_twin, vit_twin  # noqa: E402
+from bench import write_between_markers  # noqa: E402
 
 from lbdl_book.compute import compare_times  # noqa: E402
 from lbdl_book.nn.fused import set_fused  # noqa: E402
@@ -373,11 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     text = table(results, args.scratch, load_before, allocator)
     print(text)
     if args.write:
-        document = args.write.read_text(encoding="utf-8")
-        if START not in document or END not in document:
-            raise SystemExit(f"{args.write} has no {START} ... {END} markers")
-        head, rest = document.split(START, 1)
-        args.write.write_text(head + START + "\n" + text + END + rest.split(END, 1)[1], encoding="utf-8")
+        write_between_markers(args.write, START, END, text)
 
 
 if __name__ == "__main__":
