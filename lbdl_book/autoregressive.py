@@ -22,6 +22,7 @@ from torch import nn
 
 from ._checks import function, positive_int, tensor, token_ids
 from .losses import cross_entropy, log_softmax, softmax
+from .train import eval_mode
 
 __all__ = ["CausalConvLM", "dependency_matrix", "perplexity", "sample", "sequence_cross_entropy",
            "sequence_log_prob", "windows"]
@@ -147,12 +148,10 @@ def sample(model: nn.Module, length: int, *, prompt: torch.Tensor | None = None,
                              f"got {tuple(prompt.shape)}")
         start = prompt.shape[1]
         x[:, :start] = prompt
-    was_training = model.training
-    model.eval()
-    for t in range(start, length):
-        probabilities = softmax(model(x.to(device))[:, t].float()).cpu()     # P̂(X_t | x_1 … x_{t-1})
-        x[:, t] = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
-    model.train(was_training)
+    with eval_mode(model):
+        for t in range(start, length):
+            probabilities = softmax(model(x.to(device))[:, t].float()).cpu()     # P̂(X_t | x_1 … x_{t-1})
+            x[:, t] = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
     return x
 
 

@@ -39,6 +39,7 @@ from matplotlib.textpath import TextToPath
 from torch import nn
 
 from .plot import BLACK, BLUE
+from .train import eval_mode
 
 __all__ = [
     "LABELS", "Box", "Repeat", "Residual", "Signal", "describe", "draw_stack", "format_shape", "layer_label",
@@ -516,20 +517,16 @@ def _record(module: nn.Module, example_input, atomic: tuple) -> tuple[list[_Call
             call.leave = tuple(tensor.shape) if tensor is not None else None
 
     handles = []
-    modes = {m: m.training for m in module.modules()}
     try:
         for m in module.modules():
             handles.append(m.register_forward_pre_hook(pre))
             handles.append(m.register_forward_hook(post))
-        module.eval()                     # no dropout, no update of batchnorm statistics
-        with torch.no_grad():
+        with eval_mode(module):           # no dropout, no update of batchnorm statistics
             args = example_input if isinstance(example_input, tuple) else (example_input,)
             output = module(*args)
     finally:
         for h in handles:
             h.remove()
-        for m, mode in modes.items():
-            m.training = mode
     return [c for c in calls if not c.inner], output
 
 

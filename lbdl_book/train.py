@@ -82,6 +82,33 @@ def _check_metrics(metrics) -> None:
         function(metric, f"metrics[{name!r}]")
 
 
+def eval_mode(model: nn.Module, *, no_grad: bool = True) -> contextlib.AbstractContextManager:
+    """A context in which ``model`` and all its submodules are in eval mode (§4.5 Dropout
+    and §4.6 batch normalisation behave as at test time) and, by default, no gradients
+    are recorded. Each submodule gets its own mode back afterwards, even if the block
+    raises. The arguments are checked when it is called, not when the block starts::
+
+        with eval_mode(model):
+            logits = model(x)
+    """
+    module(model, "model")
+    if not isinstance(no_grad, bool):
+        raise TypeError(f"no_grad must be a bool, got {type(no_grad).__name__}")
+    return _eval_mode(model, no_grad)
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module, no_grad: bool):
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad() if no_grad else contextlib.nullcontext():
+            yield model
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
 def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 1024,
              metrics: dict[str, Callable] | None = None, device=None) -> dict[str, float]:
     """Average loss and metrics of ``model`` over ``data`` (no gradients, eval mode).
@@ -93,11 +120,9 @@ def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 102
     _check_metrics(metrics)
     data = _as_tensors(data, "data")
     device = torch.device(device) if device is not None else default_device()
-    was_training = model.training
-    model.eval()
     totals: dict[str, float] = {}
     count = 0
-    with torch.no_grad():
+    with eval_mode(model):
         for start in range(0, len(data[0]), batch_size):
             batch = tuple(x[start:start + batch_size].to(device) for x in data)
             outputs = model(batch[0])
@@ -108,7 +133,6 @@ def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 102
             for name, value in results.items():
                 totals[name] = totals.get(name, 0.0) + float(value) * size
             count += size
-    model.train(was_training)
     return {name: total / count for name, total in totals.items()}
 
 

@@ -14,7 +14,7 @@ from torch import nn
 import lbdl_book as lbdl
 from _bounds import assert_within, gamma, unit_roundoff
 from lbdl_book.models import GaussianMixture
-from lbdl_book.train import evaluate
+from lbdl_book.train import eval_mode, evaluate
 
 
 def linear_problem(n=256):
@@ -154,3 +154,20 @@ def test_fit_rejects_bad_options():
         lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, schedule=0.1)
     with pytest.raises(ValueError, match="amp=True needs a CUDA device"):
         lbdl.fit(nn.Linear(3, 1), F.mse_loss, (x, y), epochs=1, lr=0.1, amp=True, device="cpu")
+
+
+def test_eval_mode_restores_each_submodule_and_stops_gradients():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.BatchNorm1d(4))
+    model[2].eval()                                  # mixed modes: one submodule already in eval mode
+    before = [m.training for m in model.modules()]
+    x = torch.randn(5, 3)
+    with eval_mode(model) as inside:
+        assert inside is model and not any(m.training for m in model.modules())
+        assert not torch.is_grad_enabled() and not model(x).requires_grad
+    assert [m.training for m in model.modules()] == before and torch.is_grad_enabled()
+    with eval_mode(model, no_grad=False):
+        assert model(x).requires_grad and not model[1].training
+    with pytest.raises(RuntimeError, match="inside"):
+        with eval_mode(model):
+            raise RuntimeError("inside")
+    assert [m.training for m in model.modules()] == before and torch.is_grad_enabled()

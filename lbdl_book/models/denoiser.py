@@ -64,6 +64,7 @@ from lbdl_book.nn.conv import Conv2d, ConvTranspose2d
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import MaxPool2d
+from lbdl_book.train import eval_mode
 
 __all__ = ["FILTERS", "IMAGE_SIZE", "KIND_WEIGHTS", "LEVELS", "SHIPPED", "TABLE_LEVELS", "Denoiser", "binned_mean",
            "chroma", "classical_restore", "evaluate_levels", "feature_shapes", "gaussian_filter", "gaussian_kernel1d",
@@ -180,10 +181,8 @@ def feature_shapes(model: Denoiser, x: torch.Tensor) -> list[tuple[str, tuple[in
              for prefix, blocks in (("encoder", model.encoder), ("decoder", model.decoder))
              for name, block in ((f"{prefix}.{k}", b) for k, b in enumerate(blocks))]
     try:
-        with torch.no_grad():
-            was_training = model.training
-            out = model.eval()(x)
-            model.train(was_training)
+        with eval_mode(model):
+            out = model(x)
     finally:
         for hook in hooks:
             hook.remove()
@@ -201,12 +200,9 @@ def restore(model: nn.Module, degraded: torch.Tensor, *, known: torch.Tensor | N
     known = _check_known(known, degraded)
     positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with eval_mode(model):
         out = torch.cat([model(degraded[i:i + batch_size].to(device)).clamp(0, 1).cpu()
                          for i in range(0, len(degraded), batch_size)])
-    model.train(was_training)
     return out if known is None else torch.where(known.cpu(), degraded.cpu().clamp(0, 1), out)
 
 

@@ -82,6 +82,7 @@ from ..nn.conv import Conv2d, ReceptiveField, receptive_field
 from ..nn.fused import set_fused
 from ..nn.norm import BatchNorm2d
 from ..nn.pooling import MaxPool2d
+from ..train import eval_mode
 from .detection_eval import Detections
 
 __all__ = ["Detector", "Assignment", "Targets", "VARIANCES", "TRAIN_SEED", "HELD_OUT_SEED", "box_area", "box_iou",
@@ -458,10 +459,8 @@ class Detector(nn.Module):
         _iou_threshold(iou_threshold)
         positive_int(max_detections, "max_detections")
         positive_int(batch_size, "batch_size")
-        was_training = self.training
-        self.eval()
         found = []
-        try:
+        with eval_mode(self):
             for start in range(0, len(x), batch_size):
                 outputs = self(x[start:start + batch_size])
                 boxes = decode_boxes(outputs[..., :4], self.default_boxes).clamp(0, self.image_size)
@@ -474,8 +473,6 @@ class Detector(nn.Module):
                     kept = batched_nms(image_boxes[box_index], scores, label, iou_threshold)[:max_detections]
                     found.append(Detections(image_boxes[box_index[kept]].cpu(), scores[kept].cpu(),
                                             label[kept].cpu() + 1))
-        finally:
-            self.train(was_training)
         return found
 
     def receptive_fields(self) -> list[ReceptiveField]:

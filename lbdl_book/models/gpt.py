@@ -46,6 +46,7 @@ from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
 from lbdl_book.models.transformer import (BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock, block_parameter_count,
                                           layer_attention_maps, parameter_breakdown_of)
+from lbdl_book.train import eval_mode
 
 __all__ = ["GPT", "GPT2_SMALL", "GPTLayer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
            "parameter_breakdown", "parameter_count"]
@@ -147,12 +148,8 @@ class GPT(nn.Module):
         """The attention weights of one forward pass in eval mode: one (N, heads, T, T)
         tensor per layer; row t of a map says how much position t takes from each s ≤ t."""
         token_ids(tokens, self.vocab_size, self.context)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             _, maps = layer_attention_maps(self.layers, self.positional(self.embedding(tokens)))
-        finally:
-            self.train(was_training)
         return maps
 
     def extra_repr(self) -> str:
@@ -265,15 +262,11 @@ def generate(model: GPT, prompt_ids: torch.Tensor, steps: int, temperature: floa
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     device = model.head.weight.device
     tokens = prompt_ids.cpu()
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for _ in range(steps):
             window = tokens[:, -model.context:].to(device)              # at most C positions
             p = next_token_distribution(model(window)[:, -1], temperature, top_k).cpu()
             tokens = torch.cat([tokens, torch.multinomial(p, 1, generator=generator)], dim=1)
-    finally:
-        model.train(was_training)
     return tokens
 
 

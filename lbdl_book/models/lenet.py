@@ -39,6 +39,7 @@ from lbdl_book.nn.conv import Conv2d
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.pooling import MaxPool2d
+from lbdl_book.train import eval_mode
 
 __all__ = ["LeNet", "layer_table", "lenet_shapes"]
 
@@ -158,12 +159,10 @@ def layer_table(model: nn.Module, example_input: torch.Tensor, units: list[tuple
     for name, unit in units:
         handles += [m.register_forward_hook(count(name)) for m in unit.modules() if isinstance(m, (Conv2d, Linear))]
         handles.append(unit.register_forward_hook(record(name)))      # after the inner counts: registered last
-    was_training = model.training
     try:
-        with torch.no_grad():
-            model.eval()(example_input)
+        with eval_mode(model):
+            model(example_input)
     finally:
-        model.train(was_training)
         for h in handles:
             h.remove()
     return rows

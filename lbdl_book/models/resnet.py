@@ -50,6 +50,7 @@ from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d, pool_output_size
 from lbdl_book.nn.skip import Residual
+from lbdl_book.train import eval_mode
 
 __all__ = ["BasicBlock", "BottleneckBlock", "DownscalingBlock", "ResNet", "STRIDE_PLACES", "block_diagram", "resnet50",
            "multiply_adds", "reached_pixels", "resnet_digits", "shape_table", "depth_study_net"]
@@ -331,10 +332,8 @@ def block_diagram(block: nn.Module, example_input: torch.Tensor) -> tuple[list, 
                                       labels=LABELS)
     short = diagrams.describe(shortcut, example_input, input_name=None, output_name=None, collapse=False,
                               labels=LABELS)[0] if shortcut is not None else ()
-    with torch.no_grad():
-        was_training = block.training
-        output_shape = tuple(block.eval()(example_input).shape[1:])
-        block.train(was_training)
+    with eval_mode(block):
+        output_shape = tuple(block(example_input).shape[1:])
     return ([diagrams.Signal("$X$"), diagrams.Residual(items, shortcut=short, shapes=shapes),
              diagrams.Box("relu"), diagrams.Signal("$Y$")],
             [tuple(example_input.shape[1:]), output_shape, output_shape, output_shape])
@@ -378,15 +377,11 @@ def reached_pixels(module: nn.Module, input_shape: Sequence[int], *, trials: int
     positive_int(trials, "trials")
     g = torch.Generator().manual_seed(seed)
     dtype = next(module.parameters()).dtype if any(True for _ in module.parameters()) else torch.float32
-    was_training = module.training
-    module.eval()
     reached = torch.zeros(input_shape[1:], dtype=torch.bool)
-    try:
+    with eval_mode(module, no_grad=False):
         for _ in range(trials):
             x = torch.randn(1, *input_shape, generator=g, dtype=dtype).requires_grad_(True)
             y = module(x)
             (gradient,) = torch.autograd.grad((y * torch.randn(y.shape, generator=g, dtype=dtype)).sum(), x)
             reached |= (gradient[0] != 0).any(dim=0)
-    finally:
-        module.train(was_training)
     return reached

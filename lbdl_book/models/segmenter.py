@@ -69,6 +69,7 @@ from lbdl_book.nn.conv import Conv2d, ConvTranspose2d
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d
+from lbdl_book.train import eval_mode
 
 __all__ = [
     "CLASS_NAMES", "NUM_CLASSES", "TEST_SEED", "TRAIN_SEED", "UPSCALES", "Bilinear", "DownUpNet", "PSPNet",
@@ -315,12 +316,10 @@ def multiply_adds(model: nn.Module, images: torch.Tensor) -> int:
             total += output.numel() * module.in_channels // module.groups * kernel
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (Conv2d, ConvTranspose2d))]
-    was_training = model.training
     try:
-        with torch.no_grad():
-            model.eval()(images)
+        with eval_mode(model):
+            model(images)
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     return total // len(images)
@@ -361,14 +360,9 @@ def predict(model: nn.Module, images: torch.Tensor, *, batch_size: int = 64) -> 
         raise ValueError(f"images must have shape (N, C, H, W) with N >= 1, got {tuple(images.shape)}")
     positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat([model(images[i:i + batch_size].to(device)).argmax(1).cpu()
-                              for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        return torch.cat([model(images[i:i + batch_size].to(device)).argmax(1).cpu()
+                          for i in range(0, len(images), batch_size)])
 
 
 # --- the metrics ------------------------------------------------------------------------------
@@ -520,13 +514,9 @@ def input_gradient_map(model: nn.Module, image: torch.Tensor, row: int, column: 
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
             raise ValueError(f"{name} must be an int in [0, {size}), got {value!r}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model, no_grad=False):
         x = image.unsqueeze(0).to(device).requires_grad_(True)
         (gradient,) = torch.autograd.grad(model(x)[0, :, row, column].sum(), x)
-    finally:
-        model.train(was_training)
     return gradient[0].abs().sum(0).cpu()
 
 

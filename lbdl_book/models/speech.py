@@ -41,6 +41,7 @@ from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import SinusoidalPositionalEncoding
 from lbdl_book.tokenizer import BPETokenizer
+from lbdl_book.train import eval_mode
 
 __all__ = ["SPECIALS", "TASKS", "TRAIN_SEED", "TEST_SEED", "TRAIN_PITCH", "TEST_PITCH", "SpeechRecognizer",
            "SpeechTeacherForcing", "speech_tokenizer", "features", "encode_targets", "decode_tokens",
@@ -278,12 +279,8 @@ def transcribe(model: SpeechRecognizer, mel: torch.Tensor, task: str = "transcri
     if not isinstance(model, SpeechRecognizer):
         raise TypeError(f"model must be a SpeechRecognizer, got {type(model).__name__}")
     _task(task)
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out, _ = _generate(model, mel, task)
-    finally:
-        model.train(was)
     return decode_tokens(out[:, 2:])
 
 
@@ -337,9 +334,7 @@ def cross_attention(model: SpeechRecognizer, mel: torch.Tensor, task: str = "tra
     if not isinstance(model, SpeechRecognizer):
         raise TypeError(f"model must be a SpeechRecognizer, got {type(model).__name__}")
     _task(task)
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         tokens, z = _generate(model, mel, task)
         dec = model.decoder
         y = dec.positional(dec.embedding(tokens))
@@ -349,8 +344,6 @@ def cross_attention(model: SpeechRecognizer, mel: torch.Tensor, task: str = "tra
             y, a = layer.cross_attention(y, z, need_weights=True)
             maps.append(a)
             y = layer.feed_forward(y)
-    finally:
-        model.train(was)
     return tokens, maps
 
 

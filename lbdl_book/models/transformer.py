@@ -61,6 +61,7 @@ from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import SinusoidalPositionalEncoding
+from lbdl_book.train import eval_mode
 
 __all__ = [
     "ACTIVATIONS", "BLOCK_LABELS", "CrossAttentionBlock", "Decoder", "DecoderLayer", "Encoder",
@@ -440,9 +441,7 @@ class Transformer(nn.Module):
         """The attention weights of one forward pass, in eval mode: ``"encoder"``,
         ``"decoder"`` (causal self-attention) and ``"cross"``, each a list with one
         (N, heads, T_Q, T_KV) tensor per layer."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             token_ids(src, self.vocab_size, self.max_len, "src")
             token_ids(tgt, self.vocab_size, self.max_len, "tgt")
             enc, dec = self.encoder, self.decoder
@@ -458,8 +457,6 @@ class Transformer(nn.Module):
                 y, a = layer.cross_attention(y, z, _key_mask(keep, tgt.shape[1]), need_weights=True)
                 maps["cross"].append(a)
                 y = layer.feed_forward(y)
-        finally:
-            self.train(was_training)
         return maps
 
 
@@ -524,9 +521,7 @@ def greedy_decode(model: Transformer, src: torch.Tensor, *, start_index: int, en
     if max_len >= model.max_len:
         raise ValueError(f"max_len must be < the model's max_len={model.max_len} (the start token takes one "
                          f"position), got {max_len}")
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         z, keep = model.encode(src)
         filler = end_index if model.pad_index is None else model.pad_index
         out = torch.full((len(src), 1), start_index, dtype=torch.long, device=src.device)
@@ -538,8 +533,6 @@ def greedy_decode(model: Transformer, src: torch.Tensor, *, start_index: int, en
             done |= token == end_index
             if done.all():
                 break
-    finally:
-        model.train(was_training)
     return out[:, 1:]
 
 

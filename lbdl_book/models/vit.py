@@ -49,6 +49,7 @@ from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import LearnedPositionalEncoding
+from lbdl_book.train import eval_mode
 
 __all__ = ["VIT_B_16", "ClassToken", "Patchify", "TakeToken", "ViT", "as_conv2d", "num_patches",
            "parameter_breakdown", "parameter_count", "patchify", "unpatchify", "vit_b_16", "vit_stack"]
@@ -268,12 +269,8 @@ class ViT(nn.Module):
     def attention_maps(self, images: torch.Tensor) -> list[torch.Tensor]:
         """The attention weights of one forward pass in eval mode: one (N, heads, M+1, M+1)
         tensor per layer; row 0 says where the class token takes its information from."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             _, maps = layer_attention_maps(self.layers, self.embed(images))
-        finally:
-            self.train(was_training)
         return maps
 
     def class_token_attention(self, images: torch.Tensor, layer: int = -1) -> torch.Tensor:
