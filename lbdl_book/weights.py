@@ -33,6 +33,8 @@ RECIPES: dict[str, str] = {
     "segmenter": "lbdl_book.models.segmenter",
     "speech": "lbdl_book.models.speech",
     "dqn": "lbdl_book.models.dqn",
+    "gan_digits": "lbdl_book.models.gan",
+    "ssl_text": "lbdl_book.models.bert",
 }
 
 

@@ -56,6 +56,10 @@ from lbdl_book import autoregressive as ar, backprop as bp, diagrams, scale, wid
 from lbdl_book.models import denoiser, gpt, mlp, resnet, segmenter as seg, transformer as tr, vit
 from lbdl_book.models import clip
 from lbdl_book.models import dqn
+from lbdl_book.models import gan
+from lbdl_book.models import bert as bert_models, ssl as ssl_models
+from lbdl_book.models import gnn
+from lbdl_book.data.graphs import karate_club
 from lbdl_book.data.games import Catch, GridWorld
 from lbdl_book import weights
 from lbdl_book.data import scenes
@@ -195,6 +199,9 @@ RECORDS = {
     "models.detector.Targets", "data.augment.AugmentParams", "models.classifier.ObjectCrops",
     "data.games.MDPTables", "models.dqn.DQNRun", "models.dqn.Episode",
     "data.speech.SpeechSet",
+    "data.graphs.Graph",
+    "models.autoencoder.VAEOutput",
+    "models.gan.GANRun", "models.gan.JudgeScore", "models.gan.ModeCoverage",
 }
 
 CASES: dict[str, Case] = {
@@ -238,6 +245,24 @@ CASES: dict[str, Case] = {
     "data.digits_synth.synthetic_digits": Case(lambda: dict(n=4, size=8)),
     "data.planar.moons": Case(lambda: dict(n=4)),
     "data.planar.rings": Case(lambda: dict(n=4)),
+    # [[1, 2], [3, 4]] is a list of two edges
+    "data.graphs.undirected_edge_index": Case(lambda: dict(edges=[(0, 1), (1, 2)]), valid={"edges": {"nested list"}}),
+    # --- models.gnn (graph neural networks): the karate club's edge_index (2, 156) -----------
+    "models.gnn.GCN": Case(lambda: dict(in_features=34, hidden_features=4, out_features=2),
+                           forward=lambda: dict(x=r(34, 34), graph=karate_club().edge_index)),
+    "models.gnn.GraphConv": Case(lambda: dict(in_features=3, out_features=2),
+                                 forward=lambda: dict(x=r(34, 3), graph=karate_club().edge_index)),
+    "models.gnn.accuracy": Case(lambda: dict(logits=r(5, 2), labels=ids(5, vocab=2))),
+    "models.gnn.adjacency": Case(lambda: dict(graph=karate_club().edge_index)),
+    "models.gnn.embedding_spread": Case(lambda: dict(h=r(5, 3))),
+    "models.gnn.fit_nodes": Case(lambda: dict(model=gnn.GCN(34, 4, 2), graph=karate_club().edge_index,
+                                              features=r(34, 34), labels=karate_club().labels, train_nodes=[0, 33],
+                                              steps=2)),
+    "models.gnn.hop_distances": Case(lambda: dict(graph=karate_club().edge_index, sources=[0])),
+    "models.gnn.masked_cross_entropy": Case(lambda: dict(logits=r(5, 2), targets=torch.tensor([0, -1, 1, -1, -1]))),
+    "models.gnn.nearest_seed": Case(lambda: dict(graph=karate_club().edge_index, seeds=[0, 33], seed_labels=[0, 1])),
+    "models.gnn.propagation_matrix": Case(lambda: dict(graph=karate_club().edge_index)),
+    "models.gnn.spring_layout": Case(lambda: dict(graph=karate_club().edge_index, iterations=2)),
     "data.scenes.caption": Case(lambda: dict(scenes=scenes.generate_scenes(2), i=0, lang="en"), valid={"lang": {"None"}}),
     "data.scenes.describe_object": Case(lambda: dict(label=1, colour=0, large=0, lang="en"), valid={"lang": {"None"}}),
     "data.scenes.generate_scenes": Case(lambda: dict(n=2)),
@@ -352,6 +377,35 @@ CASES: dict[str, Case] = {
     "models.dqn.train_shipped": Case(lambda: dict(quick=True)),
     "models.dqn.value_iteration": Case(lambda: dict(tables=GridWorld().transitions())),
     "models.dqn.win_rate": Case(lambda: dict(q_net=dqn.QNetwork())),
+    # The missing bits: autoencoders
+    "models.autoencoder.Autoencoder": Case(forward=lambda: dict(x=torch.rand(2, 1, 8, 8))),
+    "models.autoencoder.VAE": Case(forward=lambda: dict(x=torch.rand(2, 1, 8, 8))),
+    "models.autoencoder.PCA": Case(lambda: dict(d=2)),
+    "models.autoencoder.add_noise": Case(lambda: dict(images=torch.rand(2, 1, 8, 8), sigma=0.3),
+                                         valid={"images": {EMPTY}}),
+    "models.autoencoder.gaussian_kl": Case(lambda: dict(mean=r(3, 2), logvar=r(3, 2))),
+    "models.autoencoder.reparameterize": Case(lambda: dict(mean=r(3, 2), logvar=r(3, 2))),
+    "models.autoencoder.elbo_terms": Case(lambda: dict(output=importlib.import_module(
+        "lbdl_book.models.autoencoder").VAE()(torch.rand(2, 1, 8, 8)), x=torch.rand(2, 1, 8, 8))),
+    "models.autoencoder.negative_elbo": Case(lambda: dict(output=importlib.import_module(
+        "lbdl_book.models.autoencoder").VAE()(torch.rand(2, 1, 8, 8)), x=torch.rand(2, 1, 8, 8))),
+    "models.autoencoder.knn_accuracy": Case(lambda: dict(train_codes=r(6, 2), train_labels=ids(6), test_codes=r(3, 2),
+                                                         test_labels=ids(3), k=3)),
+    # The missing bits: generative adversarial networks
+    "models.gan.Generator": Case(forward=lambda: dict(z=r(3, 2))),
+    "models.gan.Discriminator": Case(forward=lambda: dict(x=r(3, 2))),
+    "models.gan.discriminator_loss": Case(lambda: dict(real_logits=r(4), fake_logits=r(3))),
+    "models.gan.generator_loss": Case(lambda: dict(fake_logits=r(4))),
+    "models.gan.ring_of_gaussians": Case(lambda: dict(n=10)),
+    "models.gan.mode_coverage": Case(lambda: dict(samples=r(10, 2))),
+    "models.gan.train_gan": Case(lambda: dict(generator=gan.Generator(2, 2, (4,)), discriminator=gan.Discriminator(
+        2, (4,)), data=r(10, 2), steps=2)),
+    "models.gan.optimal_discriminator": Case(lambda: dict(p_data=torch.rand(5) + 0.1, p_g=torch.rand(5) + 0.1)),
+    "models.gan.js_divergence": Case(lambda: dict(p_data=torch.rand(5) + 0.1, p_g=torch.rand(5) + 0.1, dx=0.1)),
+    "models.gan.gan_value": Case(lambda: dict(p_data=torch.rand(5) + 0.1, p_g=torch.rand(5) + 0.1, dx=0.1)),
+    "models.gan.digit_judge": Case(lambda: dict(x_train=torch.rand(8, 1, 8, 8), y_train=ids(8, vocab=10), epochs=1)),
+    "models.gan.judge_samples": Case(lambda: dict(judge=mlp.MLP((4, 10)), samples=r(5, 4))),
+    "models.gan.train_shipped": Case(lambda: dict(quick=True)),
     # --- denoising (§6.1) ----------------------------------------------------------------
     "models.denoiser.Denoiser": Case(lambda: dict(widths=(4, 8)), forward=lambda: dict(x=img())),
     "models.denoiser.binned_mean": Case(lambda: dict(keys=torch.rand(5), values=r(5, 2),
@@ -417,6 +471,35 @@ CASES: dict[str, Case] = {
     "data.speech.translate": Case(lambda: dict(text="three one")),
     "data.speech.synthesize": Case(lambda: dict(text="one", duration=0.6)),
     "data.speech.speech_dataset": Case(lambda: dict(n=1, seed=0, duration=1.0, max_words=1)),
+    # The missing bits: self-supervised training (models/ssl.py, models/bert.py)
+    "models.ssl.BarlowTwins": Case(lambda: dict(encoder=ssl_models.DigitEncoder(hidden=8, features=4)),
+                                   forward=lambda: dict(images=r(3, 1, 8, 8))),
+    "models.ssl.DigitEncoder": Case(forward=lambda: dict(images=r(3, 1, 8, 8))),
+    "models.ssl.DigitJitter": Case(forward=lambda: dict(images=r(3, 1, 8, 8))),
+    "models.ssl.barlow_twins_loss": Case(lambda: dict(z1=r(4, 3), z2=r(4, 3))),
+    "models.ssl.cross_correlation": Case(lambda: dict(z1=r(4, 3), z2=r(4, 3))),
+    "models.ssl.features": Case(lambda: dict(encoder=ssl_models.DigitEncoder(hidden=8, features=4),
+                                             images=r(3, 1, 8, 8))),
+    "models.ssl.few_labels": Case(lambda: dict(labels=torch.arange(3).repeat(2), per_class=1)),
+    "models.ssl.jitter": Case(lambda: dict(images=r(2, 1, 8, 8))),
+    "models.ssl.linear_probe": Case(lambda: dict(train_features=r(6, 3), train_labels=torch.arange(3).repeat(2),
+                                                 test_features=r(4, 3), test_labels=torch.tensor([0, 1, 2, 0]))),
+    "models.bert.BERT": Case(lambda: dict(vocab_size=7, max_len=6, dim=8, num_heads=2, num_layers=1),
+                             forward=lambda: dict(tokens=ids(2, 3, vocab=7))),
+    "models.bert.BertLayer": Case(lambda: dict(dim=8, num_heads=2, hidden_dim=16), forward=lambda: dict(x=r(2, 3, 8))),
+    "models.bert.MaskedLanguageModel": Case(lambda: dict(encoder=bert_models.BERT(7, 6, 8, 2, 1)),
+                                            forward=lambda: dict(tokens=ids(2, 3, vocab=7))),
+    "models.bert.fill_in": Case(lambda: dict(models=bert_models.text_models(7, context=6, dim=8, num_heads=2,
+                                                                            num_layers=1),
+                                             windows=ids(2, 6), mask_index=6, position=2)),
+    "models.bert.mask_tokens": Case(lambda: dict(tokens=ids(2, 6), mask_index=6, vocab_size=7)),
+    "models.bert.masked_copies": Case(lambda: dict(windows=ids(2, 6), mask_index=6, vocab_size=7, copies=2)),
+    "models.bert.masked_cross_entropy": Case(lambda: dict(logits=r(2, 3, 7), targets=ids(2, 3))),
+    "models.bert.parameter_count": Case(lambda: dict(vocab_size=7, max_len=6, dim=8, num_layers=1)),
+    "models.bert.text_models": Case(lambda: dict(vocab_size=7)),
+    "models.bert.train_text_models": Case(lambda: dict(models=bert_models.text_models(7, context=6, dim=8,
+                                                                                      num_heads=2, num_layers=1),
+                                                       windows=ids(4, 6), mask_index=6, copies=1)),
     "models.speech.SpeechRecognizer": Case(lambda: dict(vocab_size=70, dim=8, num_heads=2, num_encoder_layers=1,
                                                         num_decoder_layers=1),
                                            forward=lambda: dict(mel=r(2, 9, 40), tokens=ids(2, 3))),
@@ -457,6 +540,22 @@ CASES: dict[str, Case] = {
     "models.mlp.relu_interpolant": Case(lambda: dict(knots=torch.tensor([0.0, 0.5, 1.0]),
                                                      values=torch.tensor([0.0, 1.0, 0.0]))),
     "models.mlp.summed_mse": Case(lambda: dict(outputs=r(5, 2, 3), target=r(5, 3))),
+    # --- models.rnn, models.ssm, data.memory_tasks (the missing bits: recurrent networks) -
+    "data.memory_tasks.marked_recall": Case(lambda: dict(n=4, lag=3)),
+    "models.rnn.GRU": Case(lambda: dict(input_size=3, hidden_size=4), forward=lambda: dict(x=r(2, 5, 3))),
+    "models.rnn.LSTM": Case(lambda: dict(input_size=3, hidden_size=4), forward=lambda: dict(x=r(2, 5, 3))),
+    "models.rnn.RNN": Case(lambda: dict(input_size=3, hidden_size=4), forward=lambda: dict(x=r(2, 5, 3))),
+    "models.rnn.RecurrentClassifier": Case(lambda: dict(kind="gru", input_size=3, hidden_size=4, num_classes=2),
+                                           forward=lambda: dict(x=r(2, 5, 3))),
+    "models.rnn.accuracy": Case(lambda: dict(model=lbdl_book.models.rnn.RecurrentClassifier("gru", 3, 4, 2),
+                                             x=r(2, 5, 3), y=ids(2, vocab=2))),
+    "models.rnn.gradient_reaching_inputs": Case(lambda: dict(
+        model=lbdl_book.models.rnn.RecurrentClassifier("rnn", 3, 4, 2), x=r(2, 5, 3))),
+    "models.ssm.SelectiveSSM": Case(lambda: dict(input_size=3, state_size=4), forward=lambda: dict(x=r(2, 5, 3))),
+    "models.ssm.linear_recurrence_loop": Case(lambda: dict(a=r(2, 5, 3), b=r(2, 5, 3))),
+    "models.ssm.linear_recurrence_scan": Case(lambda: dict(a=r(2, 5, 3), b=r(2, 5, 3))),
+    "models.ssm.scan_rounding_bound": Case(lambda: dict(a=torch.rand(2, 5, 3), b=r(2, 5, 3))),
+    "models.ssm.scan_steps": Case(lambda: dict(length=8)),
     # --- models.resnet ------------------------------------------------------------------
     "models.resnet.BasicBlock": Case(lambda: dict(in_channels=4, out_channels=8), forward=lambda: dict(x=r(1, 4, 4, 4))),
     "models.resnet.depth_study_net": Case(lambda: dict(blocks_per_stage=1, residual=True)),

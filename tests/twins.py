@@ -192,6 +192,39 @@ def transformer_twin(model: Transformer) -> TorchTransformer:
     return twin
 
 
+# --- recurrent classifiers ("The missing bits") ----------------------------------------------
+
+class TorchRecurrentClassifier(nn.Module):
+    """A recurrent classifier from torch.nn: ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (batch first)
+    and a linear read-out of the last step's state."""
+
+    def __init__(self, recurrent: nn.Module, readout: nn.Linear):
+        super().__init__()
+        self.recurrent, self.readout = recurrent, readout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.recurrent(x)[0][:, -1])
+
+
+def recurrent_twin(model) -> TorchRecurrentClassifier:
+    """A TorchRecurrentClassifier holding the weights of ``model``, a
+    :class:`lbdl_book.models.rnn.RecurrentClassifier` of kind "rnn", "lstm" or "gru"."""
+    body = model.body
+    if model.kind == "ssm":
+        raise ValueError("a selective state-space layer has no torch.nn twin")
+    recurrent = body.torch_class(body.input_size, body.hidden_size, body.num_layers, batch_first=True)
+    readout = nn.Linear(model.readout.in_features, model.readout.out_features)
+    dtype = model.readout.weight.dtype
+    with torch.no_grad():
+        for k, layer in enumerate(body.layers):
+            for part in ("ih", "hh"):
+                getattr(recurrent, f"weight_{part}_l{k}").copy_(getattr(layer, part).weight)
+                getattr(recurrent, f"bias_{part}_l{k}").copy_(getattr(layer, part).bias)
+        readout.weight.copy_(model.readout.weight)
+        readout.bias.copy_(model.readout.bias)
+    return TorchRecurrentClassifier(recurrent, readout).to(dtype)
+
+
 # --- models made of lbdl_book.nn leaves ----------------------------------------------------
 
 def torch_twin(model: nn.Module) -> nn.Module:

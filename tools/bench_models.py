@@ -52,7 +52,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from _bounds import chain, chain_sizes  # noqa: E402
-from twins import gpt_twin, torch_twin, transformer_twin, vit_twin  # noqa: E402
+from twins import gpt_twin, recurrent_twin, torch_twin, transformer_twin, vit_twin  # noqa: E402
 from bench import write_between_markers  # noqa: E402
 
 from lbdl_book.compute import compare_times  # noqa: E402
@@ -189,6 +189,16 @@ def _crop_classifier(name: str):
     return build
 
 
+def _recurrent(kind: str):
+    def build():
+        from lbdl_book.data.memory_tasks import marked_recall
+        from lbdl_book.models.rnn import RecurrentClassifier
+        torch.manual_seed(0)
+        x, y = marked_recall(64, 50, seed=0)
+        return RecurrentClassifier(kind, x.shape[-1], 16, 4), (x,), y
+    return build
+
+
 def _pad_index() -> int:
     from lbdl_book.data.seq2seq import PAD
     return PAD
@@ -218,6 +228,10 @@ CASES = {
                     loss="per_pixel"),
     "dqn": Case("Q-network (§6.7)", "`QNetwork()`, 4 × 10 × 8, batch 32 (cross-entropy stands in for Eq. 6.2)",
                 _dqn, torch_twin),
+    "gru": Case("GRU (missing bits)", "hidden 16, marked recall at lag 50 (T = 51), batch 64", _recurrent("gru"),
+                recurrent_twin),
+    "lstm": Case("LSTM (missing bits)", "hidden 16, marked recall at lag 50 (T = 51), batch 64", _recurrent("lstm"),
+                 recurrent_twin),
 }
 
 
