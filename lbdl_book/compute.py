@@ -56,15 +56,17 @@ def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device
 
 
 def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int = 7, warmup: int = 1,
-                  device=None, threads: int | None = None) -> dict[str, float]:
-    """Median wall-clock time in seconds of each of several ``variants`` (name → function).
+                  device=None, threads: int | None = None, clock: str = "wall") -> dict[str, float]:
+    """Median time in seconds of each of several ``variants`` (name → function).
 
     The variants are timed in interleaved rounds: every round calls each of them once,
     in an order that rotates from round to round. A load that comes and goes on a busy
     machine then slows all of them alike, and the ratio of two medians stays steady where
     separate timings (all of A, then all of B) would credit one variant with the other's
     quiet moment. Every comparison of speeds in the book goes through this function.
-    ``threads`` as in :func:`timeit`."""
+    ``threads`` and ``clock`` as in :func:`timeit`; ``clock="cpu"`` (CPU device only, since
+    it does not see the time a GPU spends) leaves out the moments when other programs have
+    the processor, which no interleaving can fully even out on an overloaded machine."""
     if not isinstance(variants, Mapping) or not variants:
         raise TypeError(f"variants must be a non-empty mapping of names to functions, got {variants!r}")
     for name, fn in variants.items():
@@ -75,7 +77,12 @@ def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int =
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
     if threads is not None:
         positive_int(threads, "threads")
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
     device = torch.device(device) if device is not None else default_device()
+    if clock == "cpu" and device.type != "cpu":
+        raise ValueError(f"clock='cpu' needs the CPU device (it does not count the GPU's time), got {device}")
+    now = CLOCKS[clock]
     names = list(variants)
     times: dict[str, list[float]] = {name: [] for name in names}
     previous_threads = torch.get_num_threads()
@@ -88,10 +95,10 @@ def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int =
             shift = round_ % len(names)
             for name in names[shift:] + names[:shift]:
                 synchronize(device)
-                start = time.perf_counter()
+                start = now()
                 variants[name]()
                 synchronize(device)
-                times[name].append(time.perf_counter() - start)
+                times[name].append(now() - start)
     finally:
         torch.set_num_threads(previous_threads)
     return {name: statistics.median(values) for name, values in times.items()}

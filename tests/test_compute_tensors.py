@@ -55,6 +55,20 @@ def test_compare_times_validates():
         compare_times({"x": lambda: None}, repeat=0)
     with pytest.raises(ValueError, match="warmup"):
         compare_times({"x": lambda: None}, warmup=-1)
+    with pytest.raises(ValueError, match="clock"):
+        compare_times({"x": lambda: None}, clock="sundial")
+    with pytest.raises(ValueError, match="CPU device"):
+        compare_times({"x": lambda: None}, clock="cpu", device="meta")
+
+
+def test_compare_times_cpu_clock_leaves_out_waiting():
+    """A variant that sleeps takes wall time but almost no CPU time: the CPU clock counts
+    only the processor's work, whatever else the machine runs."""
+    import time
+
+    wall = compare_times({"sleep": lambda: time.sleep(0.02)}, repeat=3, warmup=0, device="cpu")
+    cpu = compare_times({"sleep": lambda: time.sleep(0.02)}, repeat=3, warmup=0, device="cpu", clock="cpu")
+    assert wall["sleep"] >= 0.02 and cpu["sleep"] < 0.01
 
 
 def test_batch_timings_shapes_and_per_sample_costs():
