@@ -126,7 +126,7 @@ def small_vit() -> vit.ViT:
 
 
 def small_clip() -> clip.CLIP:
-    return clip.CLIP(context=4, image_size=16, patch_size=8, image_dim=8, image_layers=1, text_dim=8, text_layers=1,
+    return clip.CLIP(context=4, image_size=16, image_channels=(4, 8), text_dim=8, text_layers=1,
                      num_heads=2, embed_dim=4)
 
 

@@ -9,7 +9,7 @@ import torch
 
 from lbdl_book.data.scenes import generate_scenes
 from lbdl_book.models import clip as C
-from lbdl_book.models import gpt, vit
+from lbdl_book.models import gpt
 
 U64 = 2.0 ** -53
 U32 = 2.0 ** -24
@@ -17,8 +17,8 @@ U32 = 2.0 ** -24
 
 def tiny(**options) -> C.CLIP:
     torch.manual_seed(0)
-    sizes = dict(context=8, image_size=16, patch_size=8, image_dim=8, image_layers=1, text_dim=8, text_layers=1,
-                 num_heads=2, embed_dim=4)
+    sizes = dict(context=8, image_size=16, image_channels=(4, 8), text_dim=8, text_layers=1, num_heads=2,
+                 embed_dim=4)
     return C.CLIP(**{**sizes, **options})
 
 
@@ -122,14 +122,41 @@ def test_the_text_embedding_is_read_at_eos_and_ignores_what_follows():
 def test_parameter_counts_are_exact():
     model = C.CLIP()
     counts = C.parameter_count(model)
+    widths = (3, 16, 32, 64, 128)
     assert counts == {
-        "image": vit.parameter_count(64, 8, 3, 32, 48, 2, 96),
+        # CNN: 3×3 convolutions without bias, a BN (γ, β) per stage, the projection 128 → 32 with bias
+        "image": sum(9 * a * b for a, b in zip(widths, widths[1:])) + 2 * sum(widths[1:]) + 128 * 32 + 32,
         "text": gpt.parameter_count(len(C.VOCABULARY), 12, 48, 2, hidden_dim=96),
         "projection": 48 * 32, "scale": 1}
-    # ViT: W^E 192·48 + 48, E_0 48, positions 65·48, 2 × (9,504 + 9,456), LN 96, read-out 48·32 + 32;
+    # CNN: 9·(3·16 + 16·32 + 32·64 + 64·128) = 97,200 + BN 480 + 4,128;
     # GPT: 42·48 + 12·48 + 2 × (9,504 + 9,456) + 96 (tied output layer: no more).
-    assert counts["image"] == 52_016 and counts["text"] == 40_608
-    assert sum(counts.values()) == sum(p.numel() for p in model.parameters()) == 94_161
+    assert counts["image"] == 101_808 and counts["text"] == 40_608
+    assert sum(counts.values()) == sum(p.numel() for p in model.parameters()) == 143_953
+
+
+def test_the_image_encoder_keeps_the_largest_response_wherever_it_is():
+    """The global max pooling: moving an object by whole cells of the last map (2^(L−1)
+    pixels), away from the borders, leaves the embedding unchanged up to rounding."""
+    model = tiny(image_size=64, image_channels=(4, 8, 8)).double().eval()
+    image = torch.zeros(1, 3, 64, 64, dtype=torch.float64)
+    image[0, :, 20:26, 20:24] = torch.rand(3, 6, 4, dtype=torch.float64)
+    # 2 and 1 cells of the 16 × 16 map (4 px each); the receptive field (18 px) never reaches the borders
+    moved = torch.roll(image, shifts=(8, 4), dims=(2, 3))
+    with torch.no_grad():
+        a, b = model.encode_image(image), model.encode_image(moved)
+    # the same sums of ≤ 9·8 terms on the same values: bitwise equal or within a few ulps
+    assert (a - b).abs().max() <= 4 * 72 * U64
+    assert a.shape == (1, 4)
+
+
+def test_large_batches_are_encoded_in_chunks_with_the_same_result():
+    model = tiny().double().eval()
+    images = torch.rand(600, 3, 16, 16, dtype=torch.float64)
+    with torch.no_grad():
+        chunked = model.encode_image(images)                          # 256 + 256 + 88 images
+        whole = torch.nn.functional.normalize(model.image_encoder(images), dim=-1)
+    # every layer treats each image on its own in eval mode: the same sums (≤ 9·8 terms), whatever the batch
+    assert chunked.shape == (600, 4) and (chunked - whole).abs().max() <= 4 * 72 * U64
 
 
 def test_tokenizer_round_trips_the_captions_of_both_languages():
@@ -222,6 +249,12 @@ def test_bad_inputs():
         C.recall_at_k(torch.randn(2, 2), 0)
     with pytest.raises(TypeError, match="clip"):
         C.PairTrainer(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="images"):
+        model.encode_image(torch.rand(2, 3, 32, 32))                    # the model reads 16 × 16 images
+    with pytest.raises(ValueError, match="image_size"):
+        tiny(image_size=17)                                              # not a multiple of 2**(2 - 1)
+    with pytest.raises(ValueError, match="image_channels"):
+        tiny(image_channels=())
 
 
 def test_the_pair_trainer_trains_both_encoders_through_fit():
