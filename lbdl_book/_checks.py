@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Real
 
 import torch
@@ -31,6 +31,17 @@ def non_negative_int(value, name: str) -> int:
     return value
 
 
+def positive_ints(value, name: str, *, allow_empty: bool = False) -> tuple[int, ...]:
+    """``value`` as a tuple if it is a sequence (not a string) of ints >= 1, non-empty
+    unless ``allow_empty``, such as the layer widths of a network; else ``ValueError``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not (value or allow_empty):
+        empty = "" if allow_empty else "non-empty "
+        raise ValueError(f"{name} must be a {empty}sequence of positive ints, got {value!r}")
+    for k, item in enumerate(value):
+        positive_int(item, f"{name}[{k}]")
+    return tuple(value)
+
+
 def boolean(value, name: str) -> bool:
     """``value`` if it is a bool, else ``TypeError`` (1, 0 and None are refused)."""
     if not isinstance(value, bool):
@@ -45,6 +56,16 @@ def positive_real(value, name: str) -> float:
         raise TypeError(f"{name} must be a real number, got {_kind(value)}")
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def non_negative_real(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number >= 0: ``TypeError`` for what is
+    not a real number (bools, tensors and strings included), ``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {_kind(value)}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 

@@ -20,6 +20,13 @@ from .config import device as default_device
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
+def _clock(name: str) -> Callable[[], float]:
+    """The function that reads the clock ``name`` ("wall" or "cpu"), in seconds."""
+    if name not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {name!r}")
+    return CLOCKS[name]
+
+
 def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device=None,
            threads: int | None = None, clock: str = "wall") -> float:
     """Median time of ``fn()`` in seconds, after ``warmup`` untimed calls.
@@ -34,9 +41,7 @@ def timeit(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, device
     positive_int(repeat, "repeat")
     if threads is not None:
         positive_int(threads, "threads")
-    if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
-    now = CLOCKS[clock]
+    now = _clock(clock)
     device = torch.device(device) if device is not None else default_device()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads or previous_threads)
@@ -77,12 +82,10 @@ def compare_times(variants: Mapping[str, Callable[[], object]], *, repeat: int =
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
     if threads is not None:
         positive_int(threads, "threads")
-    if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
+    now = _clock(clock)
     device = torch.device(device) if device is not None else default_device()
     if clock == "cpu" and device.type != "cpu":
         raise ValueError(f"clock='cpu' needs the CPU device (it does not count the GPU's time), got {device}")
-    now = CLOCKS[clock]
     names = list(variants)
     times: dict[str, list[float]] = {name: [] for name in names}
     previous_threads = torch.get_num_threads()

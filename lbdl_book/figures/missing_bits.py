@@ -235,6 +235,17 @@ def gan_ring_data(data, centres, radius: float, std: float, k: float):
     return fig
 
 
+def _gan_runs(axes, steps, series, kinds, **style):
+    """One curve per run on each of ``axes``: ``series[i]`` (S, copies) against ``steps``
+    (S,) on ``axes[i]``, coloured by the generator loss of the run (``kinds`` (copies,)),
+    with one legend label per loss."""
+    colours = {"non_saturating": plot.BLUE, "saturating": plot.ORANGE}
+    for c, kind in enumerate(kinds):
+        label = t(f"mb_gan_{kind}") if kinds.index(kind) == c else None
+        for ax, values in zip(axes, series, strict=True):
+            ax.plot(steps, values[:, c], color=colours[kind], alpha=0.8, label=label, **style)
+
+
 def gan_ring_training(snapshots, centres, radius: float, steps, covered, quality, kinds):
     """The ring GANs over training. Top row: the samples (M, 2) of one run at a few steps,
     ``snapshots`` a list of (step, samples, covered, quality). Bottom: covered modes and
@@ -250,11 +261,7 @@ def gan_ring_training(snapshots, centres, radius: float, steps, covered, quality
         _gan_ring_axes(ax, centres, radius, t("mb_gan_snapshot", step=step, modes=n_modes, quality=share))
     half = max(len(snapshots) // 2, 1)
     left, right = fig.add_subplot(grid[1, :half]), fig.add_subplot(grid[1, half:])
-    colours = {"non_saturating": plot.BLUE, "saturating": plot.ORANGE}
-    for c, kind in enumerate(kinds):
-        label = t(f"mb_gan_{kind}") if kinds.index(kind) == c else None
-        left.plot(steps, covered[:, c], color=colours[kind], alpha=0.8, label=label)
-        right.plot(steps, quality[:, c], color=colours[kind], alpha=0.8, label=label)
+    _gan_runs((left, right), steps, (covered, quality), kinds)
     left.set(xlabel=t("mb_gan_step"), ylabel=t("mb_gan_modes"), ylim=(-0.3, 8.5))
     right.set(xlabel=t("mb_gan_step"), ylabel=t("mb_gan_quality"), ylim=(0, 1))
     left.legend(fontsize=8, loc="lower right")
@@ -278,12 +285,8 @@ def gan_saturation(g_grad, d_fake, kinds):
     left, ‖∂ℓ/∂x‖ (steps, copies) on a log scale; right, the mean D(G(z)) (steps, copies);
     ``kinds`` (copies,) the loss of each run."""
     fig, (left, right) = plot.subplots(1, 2, width=8.0, height=2.8)
-    colours = {"non_saturating": plot.BLUE, "saturating": plot.ORANGE}
     steps = range(1, g_grad.shape[0] + 1)
-    for c, kind in enumerate(kinds):
-        label = t(f"mb_gan_{kind}") if kinds.index(kind) == c else None
-        left.plot(steps, g_grad[:, c].clamp_min(1e-12), color=colours[kind], alpha=0.8, lw=1, label=label)
-        right.plot(steps, d_fake[:, c], color=colours[kind], alpha=0.8, lw=1, label=label)
+    _gan_runs((left, right), steps, (g_grad.clamp_min(1e-12), d_fake), kinds, lw=1)
     left.set(yscale="log", xlabel=t("mb_gan_step"), ylabel=t("mb_gan_grad"))
     right.set(xlabel=t("mb_gan_step"), ylabel=t("mb_gan_d_fake"), ylim=(0, 1))
     left.legend(fontsize=8)

@@ -36,30 +36,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from lbdl_book._checks import model_input, non_negative_int, positive_int, positive_real, tensor
+from lbdl_book._checks import model_input, non_negative_int, positive_int, positive_ints, positive_real, tensor
 from lbdl_book.models.mlp import MLP
 from lbdl_book.nn.activations import Sigmoid
 from lbdl_book.nn.fused import set_fused
 
 __all__ = ["PCA", "VAE", "Autoencoder", "VAEOutput", "add_noise", "elbo_terms", "gaussian_kl", "knn_accuracy",
            "negative_elbo", "reparameterize"]
-
-
-def _check_shape(image_shape) -> tuple[int, ...]:
-    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, Sequence) or not image_shape:
-        raise ValueError(f"image_shape must be a non-empty sequence of positive ints, e.g. (1, 8, 8), "
-                         f"got {image_shape!r}")
-    for k, size in enumerate(image_shape):
-        positive_int(size, f"image_shape[{k}]")
-    return tuple(image_shape)
-
-
-def _check_hidden(hidden) -> tuple[int, ...]:
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-        raise ValueError(f"hidden must be a sequence of positive ints (the hidden widths), got {hidden!r}")
-    for k, size in enumerate(hidden):
-        positive_int(size, f"hidden[{k}]")
-    return tuple(hidden)
 
 
 def _check_images(x, model: nn.Module, image_shape: tuple[int, ...], name: str = "x") -> torch.Tensor:
@@ -89,8 +72,8 @@ class Autoencoder(nn.Module):
                  *, fused: bool = True):
         super().__init__()
         self.latent_dim = positive_int(latent_dim, "latent_dim")
-        self.image_shape = _check_shape(image_shape)
-        self.hidden = _check_hidden(hidden)
+        self.image_shape = positive_ints(image_shape, "image_shape")
+        self.hidden = positive_ints(hidden, "hidden", allow_empty=True)
         pixels = int(torch.tensor(self.image_shape).prod())
         self.encoder = MLP((pixels, *self.hidden, latent_dim))
         self.decoder = MLP((latent_dim, *reversed(self.hidden), pixels))
@@ -169,8 +152,8 @@ class VAE(nn.Module):
                  *, fused: bool = True):
         super().__init__()
         self.latent_dim = positive_int(latent_dim, "latent_dim")
-        self.image_shape = _check_shape(image_shape)
-        self.hidden = _check_hidden(hidden)
+        self.image_shape = positive_ints(image_shape, "image_shape")
+        self.hidden = positive_ints(hidden, "hidden", allow_empty=True)
         pixels = int(torch.tensor(self.image_shape).prod())
         self.encoder = MLP((pixels, *self.hidden, 2 * latent_dim))
         self.decoder = MLP((latent_dim, *reversed(self.hidden), pixels))

@@ -57,7 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lbdl_book._checks import boolean, module, non_negative_int, positive_int, positive_real, tensor, token_ids
+from lbdl_book._checks import boolean, module, non_negative_int, positive_int, positive_ints, positive_real, tensor, token_ids
 from lbdl_book.data.scenes import (COLOURS, COLOURS_ZH, RELATIONS, SHAPES, SHAPES_ZH, Scenes, caption,
                                    generate_scenes)
 from lbdl_book.models.gpt import GPT
@@ -245,10 +245,7 @@ def _image_encoder(image_size: int, channels, embed_dim: int) -> nn.Sequential:
     multiple of 2^(L−1). Parameters: Σ_l 9·C_{l−1}·C_l (C_0 = 3) + 2·Σ_l C_l + C_L·E + E."""
     positive_int(image_size, "image_size")
     positive_int(embed_dim, "embed_dim")
-    if not isinstance(channels, (tuple, list)) or not channels:
-        raise ValueError(f"image_channels must be a non-empty tuple of widths, got {channels!r}")
-    for width in channels:
-        positive_int(width, "image_channels")
+    channels = positive_ints(channels, "image_channels")
     side = image_size // 2 ** (len(channels) - 1)
     if side * 2 ** (len(channels) - 1) != image_size:
         raise ValueError(f"image_size must be a multiple of 2**(len(image_channels) - 1) = "

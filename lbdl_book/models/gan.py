@@ -52,7 +52,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import boolean, model_input, module, non_negative_int, positive_int, positive_real, tensor
+from .._checks import (boolean, model_input, module, non_negative_int, positive_int, positive_ints, positive_real,
+                       tensor)
 
 __all__ = ["Generator", "Discriminator", "discriminator_loss", "generator_loss", "GENERATOR_LOSSES",
            "ring_centres", "ring_of_gaussians", "ModeCoverage", "mode_coverage", "GANRun", "train_gan",
@@ -60,14 +61,6 @@ __all__ = ["Generator", "Discriminator", "discriminator_loss", "generator_loss",
            "DIGITS_STEPS", "digits_gan", "train_shipped"]
 
 GENERATOR_LOSSES = ("saturating", "non_saturating")
-
-
-def _check_hidden(hidden) -> tuple[int, ...]:
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (tuple, list)) or not hidden:
-        raise ValueError(f"hidden must be a non-empty tuple of layer widths, got {hidden!r}")
-    for k, width in enumerate(hidden):
-        positive_int(width, f"hidden[{k}]")
-    return tuple(hidden)
 
 
 class _StackedMLP(nn.Module):
@@ -120,7 +113,7 @@ class Generator(nn.Module):
         positive_int(noise_dim, "noise_dim")
         positive_int(data_dim, "data_dim")
         positive_int(copies, "copies")
-        hidden = _check_hidden(hidden)
+        hidden = positive_ints(hidden, "hidden")
         if output not in ("linear", "sigmoid"):
             raise ValueError(f"output must be 'linear' or 'sigmoid', got {output!r}")
         self.noise_dim, self.data_dim, self.hidden, self.output, self.copies = noise_dim, data_dim, hidden, output, copies
@@ -154,7 +147,7 @@ class Discriminator(nn.Module):
         super().__init__()
         positive_int(data_dim, "data_dim")
         positive_int(copies, "copies")
-        hidden = _check_hidden(hidden)
+        hidden = positive_ints(hidden, "hidden")
         self.data_dim, self.hidden, self.copies = data_dim, hidden, copies
         self.net = _StackedMLP((data_dim, *hidden, 1), copies)
 

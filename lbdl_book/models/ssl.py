@@ -38,13 +38,12 @@ What is here:
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lbdl_book._checks import module, non_negative_int, positive_int, tensor
+from lbdl_book._checks import module, non_negative_int, non_negative_real, positive_int, tensor
 from lbdl_book.nn.activations import ReLU
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
@@ -53,14 +52,6 @@ from lbdl_book.train import eval_mode
 
 __all__ = ["BarlowTwins", "DigitEncoder", "DigitJitter", "barlow_twins_loss", "cross_correlation", "features",
            "few_labels", "jitter", "linear_probe"]
-
-
-def _non_negative_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _check_pair(z1, z2) -> None:
@@ -80,7 +71,7 @@ def cross_correlation(z1: torch.Tensor, z2: torch.Tensor, eps: float = 1e-5) -> 
 
     ``z1``, ``z2``: (N, D) embeddings of two views of the same N samples, N >= 2."""
     _check_pair(z1, z2)
-    eps = _non_negative_real(eps, "eps")
+    eps = non_negative_real(eps, "eps")
     n = z1.shape[0]
 
     def normalise(z):
@@ -92,7 +83,7 @@ def cross_correlation(z1: torch.Tensor, z2: torch.Tensor, eps: float = 1e-5) -> 
 def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float = 5e-3, eps: float = 1e-5) -> torch.Tensor:
     """Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij², with C = :func:`cross_correlation` (z1, z2, eps);
     ``lambd`` λ >= 0 weighs the decorrelation term. Returns a 0-d tensor."""
-    lambd = _non_negative_real(lambd, "lambd")
+    lambd = non_negative_real(lambd, "lambd")
     c = cross_correlation(z1, z2, eps)
     diagonal = torch.diagonal(c)
     on = (1 - diagonal).pow(2).sum()
@@ -119,12 +110,12 @@ def jitter(images: torch.Tensor, rotation: float = 15.0, scale: float = 0.1, shi
     standard deviation ``noise`` is added. With all four at 0 it returns the images
     unchanged (up to rounding). The numbers come from ``generator`` (CPU), if given."""
     _check_images(images)
-    rotation = _non_negative_real(rotation, "rotation")
-    scale = _non_negative_real(scale, "scale")
+    rotation = non_negative_real(rotation, "rotation")
+    scale = non_negative_real(scale, "scale")
     if scale >= 1:
         raise ValueError(f"scale must be < 1 (zoom factors 1 ± scale), got {scale!r}")
-    shift = _non_negative_real(shift, "shift")
-    noise = _non_negative_real(noise, "noise")
+    shift = non_negative_real(shift, "shift")
+    noise = non_negative_real(noise, "noise")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     n, _, h, w = images.shape
@@ -293,7 +284,7 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
     if train_features.shape[1] != test_features.shape[1]:
         raise ValueError(f"train_features and test_features must have the same width, got "
                          f"{train_features.shape[1]} and {test_features.shape[1]}")
-    weight_decay = _non_negative_real(weight_decay, "weight_decay")
+    weight_decay = non_negative_real(weight_decay, "weight_decay")
     positive_int(max_iter, "max_iter")
     x, xt = train_features.double(), test_features.double()
     mean, std = x.mean(0), x.std(0, unbiased=False)
