@@ -109,6 +109,24 @@ def _eval_mode(model: nn.Module, no_grad: bool):
             m.training = training
 
 
+def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024,
+            each: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """``model`` applied to ``x`` (N, ...) in eval mode without gradients (:func:`eval_mode`),
+    ``batch_size`` rows at a time on the model's device, so that memory stays bounded;
+    ``each`` (e.g. an arg max) maps the output of every batch before it leaves the device.
+    Returns the outputs of all N rows, concatenated, on the CPU."""
+    module(model, "model")
+    if not isinstance(x, torch.Tensor) or x.dim() == 0 or len(x) == 0:
+        raise ValueError(f"x must be a tensor with at least one row, got {x!r}")
+    positive_int(batch_size, "batch_size")
+    if each is not None:
+        function(each, "each")
+    device = next(model.parameters(), torch.empty(0)).device
+    with eval_mode(model):
+        outputs = (model(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size))
+        return torch.cat([(out if each is None else each(out)).cpu() for out in outputs])
+
+
 def evaluate(model: nn.Module, loss_fn: Callable, data, *, batch_size: int = 1024,
              metrics: dict[str, Callable] | None = None, device=None) -> dict[str, float]:
     """Average loss and metrics of ``model`` over ``data`` (no gradients, eval mode).

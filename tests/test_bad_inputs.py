@@ -751,6 +751,7 @@ CASES: dict[str, Case] = {
     "tokenizer.merge_pair": Case(lambda: dict(ids=[0, 1, 0, 1], pair=(0, 1), new_id=2)),
     # --- train, widgets -----------------------------------------------------------------
     "train.eval_mode": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "train.predict": Case(lambda: dict(model=linear.Linear(3, 2), x=r(5, 3))),
     "train.evaluate": Case(lambda: dict(model=linear.Linear(3, 2), loss_fn=lbdl_book.losses.cross_entropy,
                                         data=(r(4, 3), ids(4, vocab=2)), device="cpu")),
     "train.fit": Case(lambda: dict(model=linear.Linear(3, 2), loss_fn=lbdl_book.losses.cross_entropy,

@@ -14,7 +14,7 @@ from torch import nn
 import lbdl_book as lbdl
 from _bounds import assert_within, gamma, unit_roundoff
 from lbdl_book.models import GaussianMixture
-from lbdl_book.train import eval_mode, evaluate
+from lbdl_book.train import eval_mode, evaluate, predict
 
 
 def linear_problem(n=256):
@@ -171,3 +171,17 @@ def test_eval_mode_restores_each_submodule_and_stops_gradients():
         with eval_mode(model):
             raise RuntimeError("inside")
     assert [m.training for m in model.modules()] == before and torch.is_grad_enabled()
+
+
+def test_predict_runs_by_batches_in_eval_mode():
+    """The outputs are those of the model, in eval mode, on the slices of ``batch_size``
+    rows, in order (the very same computations, so bit for bit); ``each`` maps every
+    batch, and the model's modes come back."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.BatchNorm1d(4))
+    x = torch.randn(10, 3)
+    with eval_mode(model):
+        by_threes = torch.cat([model(x[i:i + 3]) for i in range(0, 10, 3)])
+    assert model.training
+    assert torch.equal(predict(model, x, batch_size=3), by_threes)
+    assert torch.equal(predict(model, x, batch_size=3, each=lambda y: y.argmax(1)), by_threes.argmax(1))
+    assert model.training and not predict(model, x).requires_grad

@@ -54,7 +54,7 @@ from lbdl_book.data.augment import Augmentation
 from lbdl_book.data.scenes import SHAPES, Scenes, generate_scenes
 from lbdl_book.models.resnet import ResNet
 from lbdl_book.models.vit import ViT
-from lbdl_book.train import eval_mode
+from lbdl_book import train
 
 __all__ = ["AUGMENTATIONS", "CROP_SIZE", "HELD_OUT_SEED", "LOW_DATA", "SHAPES", "SHIPPED", "ObjectCrops",
            "compare_augmentations", "confusion_matrix", "object_crops", "predict", "shape_classifiers",
@@ -199,10 +199,7 @@ def predict(model: nn.Module, images: torch.Tensor, *, batch_size: int = 1024) -
     if images.dim() == 0 or len(images) == 0:
         raise ValueError(f"images must hold at least one image, got shape {tuple(images.shape)}")
     positive_int(batch_size, "batch_size")
-    device = next(model.parameters()).device
-    with eval_mode(model):
-        logits = torch.cat([model(images[i:i + batch_size].to(device)).float().cpu()
-                            for i in range(0, len(images), batch_size)])
+    logits = train.predict(model, images, batch_size=batch_size, each=lambda y: y.float())
     return logits, logits.argmax(dim=1)
 
 

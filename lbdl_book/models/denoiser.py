@@ -64,7 +64,7 @@ from lbdl_book.nn.conv import Conv2d, ConvTranspose2d
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import MaxPool2d
-from lbdl_book.train import eval_mode
+from lbdl_book.train import eval_mode, predict
 
 __all__ = ["FILTERS", "IMAGE_SIZE", "KIND_WEIGHTS", "LEVELS", "SHIPPED", "TABLE_LEVELS", "Denoiser", "binned_mean",
            "chroma", "classical_restore", "evaluate_levels", "feature_shapes", "gaussian_filter", "gaussian_kernel1d",
@@ -199,10 +199,7 @@ def restore(model: nn.Module, degraded: torch.Tensor, *, known: torch.Tensor | N
     _check_images(degraded, "degraded")
     known = _check_known(known, degraded)
     positive_int(batch_size, "batch_size")
-    device = next(model.parameters()).device
-    with eval_mode(model):
-        out = torch.cat([model(degraded[i:i + batch_size].to(device)).clamp(0, 1).cpu()
-                         for i in range(0, len(degraded), batch_size)])
+    out = predict(model, degraded, batch_size=batch_size, each=lambda y: y.clamp(0, 1))
     return out if known is None else torch.where(known.cpu(), degraded.cpu().clamp(0, 1), out)
 
 

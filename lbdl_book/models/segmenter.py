@@ -69,6 +69,7 @@ from lbdl_book.nn.conv import Conv2d, ConvTranspose2d
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d
+from lbdl_book import train
 from lbdl_book.train import eval_mode
 
 __all__ = [
@@ -359,10 +360,7 @@ def predict(model: nn.Module, images: torch.Tensor, *, batch_size: int = 64) -> 
     if images.dim() != 4 or len(images) == 0:
         raise ValueError(f"images must have shape (N, C, H, W) with N >= 1, got {tuple(images.shape)}")
     positive_int(batch_size, "batch_size")
-    device = next(model.parameters()).device
-    with eval_mode(model):
-        return torch.cat([model(images[i:i + batch_size].to(device)).argmax(1).cpu()
-                          for i in range(0, len(images), batch_size)])
+    return train.predict(model, images, batch_size=batch_size, each=lambda logits: logits.argmax(1))
 
 
 # --- the metrics ------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from lbdl_book.nn.activations import ReLU
 from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import BatchNorm1d
-from lbdl_book.train import eval_mode
+from lbdl_book.train import predict
 
 __all__ = ["BarlowTwins", "DigitEncoder", "DigitJitter", "barlow_twins_loss", "cross_correlation", "features",
            "few_labels", "jitter", "linear_probe"]
@@ -238,10 +238,7 @@ def features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 1024) -
     positive_int(batch_size, "batch_size")
     if len(images) == 0:
         raise ValueError("images must hold at least one image, got an empty batch")
-    device = next(encoder.parameters(), torch.empty(0)).device
-    with eval_mode(encoder):
-        return torch.cat([encoder(images[i:i + batch_size].to(device)).cpu()
-                          for i in range(0, len(images), batch_size)])
+    return predict(encoder, images, batch_size=batch_size)
 
 
 def few_labels(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
