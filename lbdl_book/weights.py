@@ -35,6 +35,7 @@ RECIPES: dict[str, str] = {
     "dqn": "lbdl_book.models.dqn",
     "gan_digits": "lbdl_book.models.gan",
     "ssl_text": "lbdl_book.models.bert",
+    "gpt_char": "lbdl_book.models.gpt",
 }
 
 
@@ -66,7 +67,8 @@ def save(model: torch.nn.Module, name: str, info: dict, folder: Path | None = No
         raise TypeError(f"info must be a dict, got {type(info).__name__}")
     path = _path(name, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+    state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict(keep_vars=True).items()
+             if _stored_as(model)[key] == key}
     save_file(state, str(path), metadata={"info": json.dumps(info, sort_keys=True)})
     return path
 
@@ -77,8 +79,21 @@ def load(model: torch.nn.Module, name: str, folder: Path | None = None) -> dict:
     module(model, "model")
     path = _path(name, folder, exists=True)
     device = next(model.parameters(), torch.empty(0)).device
-    model.load_state_dict(load_file(str(path), device=str(device)))
+    stored = load_file(str(path), device=str(device))
+    stored_as = _stored_as(model)
+    state = {key: stored[first] for key, first in stored_as.items() if first in stored}
+    state |= {key: value for key, value in stored.items() if key not in stored_as}   # reported as unexpected
+    model.load_state_dict(state)
     return metadata(name, folder)
+
+
+def _stored_as(model: torch.nn.Module) -> dict[str, str]:
+    """For each key of the model's state, the key it is stored under: itself, or for a
+    tied parameter (one Parameter reachable under two names, such as the output layer of
+    a GPT that reuses its token embedding) the first of its names. A file holds each
+    tensor once (safetensors refuses shared memory)."""
+    first: dict[int, str] = {}
+    return {key: first.setdefault(id(value), key) for key, value in model.state_dict(keep_vars=True).items()}
 
 
 def metadata(name: str, folder: Path | None = None) -> dict:

@@ -48,7 +48,7 @@ from lbdl_book.models.transformer import (BLOCK_LABELS, FeedForwardBlock, SelfAt
                                           layer_attention_maps, parameter_breakdown_of)
 from lbdl_book.train import eval_mode
 
-__all__ = ["GPT", "GPT2_SMALL", "GPTLayer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
+__all__ = ["CHAR_GPT", "GPT", "GPT2_SMALL", "GPTLayer", "char_gpt", "char_tokenizer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
            "parameter_breakdown", "parameter_count"]
 
 GPT2_SMALL = {"vocab_size": 50_257, "context": 1_024, "dim": 768, "num_heads": 12, "num_layers": 12}
@@ -291,3 +291,83 @@ def gpt_stack(model: GPT, length: int | None = None) -> tuple[list, list]:
     return diagrams.describe(model, tokens, input_name="$0, X_1, …, X_{T-1}$",
                              output_name="$\\hat P(X_1), …, \\hat P(X_T \\mid X_{<T})$",
                              atomic=(SelfAttentionBlock, FeedForwardBlock), labels=labels)
+
+
+# --- The shipped character-level GPT (used by Chapters 7 and 8) ---------------------------
+
+CHAR_GPT = {"context": 64, "dim": 64, "num_heads": 4, "num_layers": 3, "dropout": 0.1}
+
+
+def char_tokenizer():
+    """The tokenizer of the book's character-level GPT: one token per character of the
+    corpus of :mod:`lbdl_book.data.corpus` (a BPE tokenizer with no merges)."""
+    from lbdl_book.data.corpus import corpus
+    from lbdl_book.tokenizer import BPETokenizer
+
+    text = corpus()
+    return BPETokenizer.train(text, vocab_size=len(set(text)))
+
+
+def char_gpt() -> GPT:
+    """The GPT of :data:`CHAR_GPT` on the corpus's characters, with the shipped weights
+    ``gpt_char`` loaded (§5.3 trains the same architecture for a few seconds; this one was
+    trained to its best validation loss, see :func:`train_shipped`). In eval mode, CPU."""
+    from lbdl_book.weights import load
+
+    model = GPT(len(char_tokenizer()), **CHAR_GPT)
+    load(model, "gpt_char")
+    return model.eval()
+
+
+def train_shipped(quick: bool = False) -> tuple[GPT, dict]:
+    """The recipe of ``lbdl_book/weights/gpt_char.safetensors``: :data:`CHAR_GPT` built from
+    seed 0, trained on windows of C + 1 characters taken every 4 characters of the training
+    part of the corpus (``corpus.split(every=6)``), AdamW (weight decay 0.1), batches of 32,
+    learning rate 3e-3 warmed up over 5 % of the steps then cosine-decayed, gradients
+    clipped at 1; the model of the epoch with the lowest validation loss is kept (early
+    stopping, patience 3, at most 40 epochs). Weights rounded to float16, the file's
+    precision. ``quick``: one epoch on 64 windows (what the tests run)."""
+    import time
+
+    from lbdl_book._checks import boolean
+    from lbdl_book.autoregressive import sequence_cross_entropy, windows
+    from lbdl_book.config import device, seed_everything
+    from lbdl_book.data.corpus import split
+    from lbdl_book.schedules import EarlyStopping, warmup_cosine
+    from lbdl_book.train import fit
+
+    boolean(quick, "quick")
+    tokenizer = char_tokenizer()
+    seed_everything(0)
+    model = GPT(len(tokenizer), **CHAR_GPT)
+    C = CHAR_GPT["context"]
+    train_text, val_text = split(every=6)
+    train = windows(tokenizer.encode(train_text), C + 1, stride=4)
+    val = windows(tokenizer.encode(val_text), C + 1, stride=C // 2)
+    epochs, lr, batch_size = (1, 3e-3, 32) if quick else (40, 3e-3, 32)
+    if quick:
+        train = train[:64]
+    total = epochs * math.ceil(len(train) / batch_size)
+
+    def schedule(step: int) -> float:
+        return warmup_cosine(step, lr=lr, warmup_steps=max(1, total // 20), total_steps=total, min_lr=lr / 10)
+
+    stopper = EarlyStopping(patience=3)
+    start = time.perf_counter()
+    history = fit(model.to(device()), sequence_cross_entropy, (train[:, :-1], train[:, 1:]), epochs=epochs, lr=lr,
+                  batch_size=batch_size, optimizer="adamw", weight_decay=0.1, schedule=schedule, grad_clip=1.0,
+                  val_data=(val[:, :-1], val[:, 1:]), early_stopping=stopper, seed=0)
+    seconds = time.perf_counter() - start
+    model = model.cpu().eval()
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(value.half().float())
+        val_loss = sequence_cross_entropy(model(val[:, :-1]), val[:, 1:]).item()
+    info = {"config": CHAR_GPT, "vocab_size": len(tokenizer), "train_windows": len(train), "stride": 4,
+            "epochs_run": len(history["train_loss"]), "best_epoch": stopper.best_epoch, "lr": lr,
+            "batch_size": batch_size, "optimizer": "adamw", "weight_decay": 0.1, "device": str(device()),
+            "train_seconds": round(seconds, 1), "val_loss_float16": round(val_loss, 4),
+            "val_loss": [round(v, 4) for v in history["val_loss"]],
+            "parameters": sum(p.numel() for p in model.parameters())}
+    return model.half(), info
