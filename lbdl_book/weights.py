@@ -20,7 +20,7 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from ._checks import module
 
-__all__ = ["FOLDER", "RECIPES", "save", "load", "metadata", "recipe", "files_used"]
+__all__ = ["FOLDER", "RECIPES", "save", "load", "metadata", "recipe", "files_used", "round_to_float16"]
 
 FOLDER = Path(__file__).resolve().parent / "weights"
 
@@ -36,6 +36,11 @@ RECIPES: dict[str, str] = {
     "gan_digits": "lbdl_book.models.gan",
     "ssl_text": "lbdl_book.models.bert",
     "gpt_char": "lbdl_book.models.gpt",
+    "gpt_char_small": "lbdl_book.models.quantize",
+    "diffusion_digits": "lbdl_book.models.diffusion",
+    "guided_scenes": "lbdl_book.models.guidance",
+    "rlhf_policy": "lbdl_book.models.rlhf",
+    "fewshot": "lbdl_book.models.fewshot",
 }
 
 
@@ -94,6 +99,18 @@ def _stored_as(model: torch.nn.Module) -> dict[str, str]:
     tensor once (safetensors refuses shared memory)."""
     first: dict[int, str] = {}
     return {key: first.setdefault(id(value), key) for key, value in model.state_dict(keep_vars=True).items()}
+
+
+def round_to_float16(model: torch.nn.Module) -> torch.nn.Module:
+    """Round every floating-point parameter and buffer of ``model`` to float16 and back, in
+    place, and return the model: the precision of a shipped file, so that a recipe measures
+    the model it stores."""
+    module(model, "model")
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(value.half().float())
+    return model
 
 
 def metadata(name: str, folder: Path | None = None) -> dict:

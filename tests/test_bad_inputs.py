@@ -57,8 +57,10 @@ from lbdl_book.models import denoiser, gpt, mlp, resnet, segmenter as seg, trans
 from lbdl_book.models import clip
 from lbdl_book.models import dqn
 from lbdl_book.models import gan
+from lbdl_book.models import rlhf
 from lbdl_book.models import bert as bert_models, ssl as ssl_models
 from lbdl_book.models import gnn
+from lbdl_book.models import lora
 from lbdl_book.data.graphs import karate_club
 from lbdl_book.data.games import Catch, GridWorld
 from lbdl_book import weights
@@ -149,6 +151,21 @@ def speech_clips():
     return speech_dataset(1, seed=0, duration=1.0, max_words=1)
 
 
+def fewshot_tasks():
+    from lbdl_book.data.fewshot import generate_tasks
+    return generate_tasks(2, examples=3)
+
+
+def fewshot_model():
+    from lbdl_book.models.fewshot import fewshot_gpt
+    return fewshot_gpt(0)
+
+
+def merge_digits():
+    from lbdl_book.models.merge import digit_tasks
+    return digit_tasks()
+
+
 def box4(k: int) -> torch.Tensor:
     """k boxes (x1, y1, x2, y2) of positive size."""
     corner = torch.rand(k, 2) * 10
@@ -168,6 +185,16 @@ def crops():
 def one_detection():
     from lbdl_book.models.detection_eval import Detections
     return Detections(box4(1), torch.tensor([0.5]), torch.tensor([1]))
+
+
+def quant_gpt() -> gpt.GPT:
+    """A GPT whose matrices can be cut into blocks of 32 (§8.2)."""
+    return gpt.GPT(vocab_size=7, context=6, dim=32, num_heads=2, num_layers=1)
+
+
+def quant():
+    from lbdl_book.models import quantize
+    return quantize
 
 
 WEIGHTS_FOLDER = Path(tempfile.mkdtemp(prefix="lbdl-sweep-weights-"))
@@ -198,10 +225,16 @@ RECORDS = {
     "models.detection_eval.AveragePrecision", "models.detection_eval.Detections", "models.detector.Assignment",
     "models.detector.Targets", "data.augment.AugmentParams", "models.classifier.ObjectCrops",
     "data.games.MDPTables", "models.dqn.DQNRun", "models.dqn.Episode",
+    "models.quantize.BlockFormat",
     "data.speech.SpeechSet",
     "data.graphs.Graph",
     "models.autoencoder.VAEOutput",
     "models.gan.GANRun", "models.gan.JudgeScore", "models.gan.ModeCoverage",
+    "data.facts.FactCorpus",
+    "models.diffusion.DiffusionRun",
+    "models.merge.MergeDigits", "models.merge.SearchResult",
+    "models.rlhf.RLHFRun",
+    "data.fewshot.FewShotTasks",
 }
 
 CASES: dict[str, Case] = {
@@ -266,6 +299,21 @@ CASES: dict[str, Case] = {
     "data.scenes.caption": Case(lambda: dict(scenes=scenes.generate_scenes(2), i=0, lang="en"), valid={"lang": {"None"}}),
     "data.scenes.describe_object": Case(lambda: dict(label=1, colour=0, large=0, lang="en"), valid={"lang": {"None"}}),
     "data.scenes.generate_scenes": Case(lambda: dict(n=2)),
+    "data.fewshot.generate_tasks": Case(lambda: dict(n=2)),
+    "data.fewshot.is_test_rule": Case(lambda: dict(rule_labels=torch.tensor([[0, 1, 2, 3]]))),
+    "data.fewshot.prompts": Case(lambda: dict(tasks=fewshot_tasks(), shots=1)),
+    "data.fewshot.encode": Case(lambda: dict(text="I: red disc")),
+    "data.fewshot.decode": Case(lambda: dict(tokens=torch.tensor([0, 2, 6]))),
+    "models.fewshot.accuracy_by_shots": Case(lambda: dict(model=fewshot_model(), tasks=fewshot_tasks(), shots=(0, 1))),
+    "models.fewshot.correct_by_shots": Case(lambda: dict(model=fewshot_model(), tasks=fewshot_tasks(), shots=(0, 1))),
+    "models.fewshot.reference_levels": Case(lambda: dict(tasks=fewshot_tasks(), shots=(0, 1))),
+    "models.fewshot.answer_loss": Case(lambda: dict(logits=r(2, 4, 26), targets=ids(2, 4))),
+    "models.fewshot.answer_position": Case(lambda: dict(shots=1)),
+    "models.fewshot.answer_targets": Case(lambda: dict(tokens=fewshot_tasks().tokens)),
+    "models.fewshot.complete": Case(lambda: dict(model=fewshot_model(), prompt=torch.tensor([0, 2, 6]))),
+    "models.fewshot.previous_token_head": Case(lambda: dict(model=fewshot_model())),
+    "models.fewshot.show_prompts": Case(lambda: dict(rows=[("I: red disc", "O: gal")])),
+    "models.fewshot.train_fewshot": Case(lambda: dict(model=fewshot_model(), sequences=2, epochs=1)),
     # --- augmentation (§6.2) -------------------------------------------------------------
     "data.augment.Augmentation": Case(forward=lambda: dict(images=img())),
     "data.augment.adjust_colour": Case(lambda: dict(images=img())),
@@ -440,6 +488,66 @@ CASES: dict[str, Case] = {
     "models.clip.similarity_logits": Case(lambda: dict(image_features=r(3, 4), text_features=r(2, 4))),
     "models.clip.single_object_labels": Case(lambda: dict(scenes=scenes.generate_scenes(2, size=32, max_objects=1))),
     "models.clip.zero_shot_probabilities": Case(lambda: dict(image_features=r(3, 4), class_features=r(2, 4))),
+    # --- models.diffusion (§7.2, image generation) ------------------------------------------
+    "models.diffusion.time_embedding": Case(lambda: dict(t=ids(3, vocab=50), dim=8), valid={"t": {EMPTY}}),
+    "models.diffusion.TimeMLP": Case(forward=lambda: dict(x=r(3, 2), t=ids(3, vocab=50))),
+    "models.diffusion.ResBlock": Case(lambda: dict(in_channels=2, out_channels=3, emb_dim=4),
+                                      forward=lambda: dict(x=r(2, 2, 4, 4), e=r(2, 4))),
+    "models.diffusion.UNet": Case(forward=lambda: dict(x=r(2, 1, 8, 8), t=ids(2, vocab=50))),
+    "models.diffusion.diffusion_loss": Case(lambda: dict(
+        model=importlib.import_module("lbdl_book.models.diffusion").TimeMLP(2, (8,)),
+        schedule=importlib.import_module("lbdl_book.models.diffusion").NoiseSchedule(10), x0=r(4, 2))),
+    "models.diffusion.train_diffusion": Case(lambda: dict(
+        model=importlib.import_module("lbdl_book.models.diffusion").TimeMLP(2, (8,)),
+        schedule=importlib.import_module("lbdl_book.models.diffusion").NoiseSchedule(10), x0=r(4, 2), steps=2,
+        batch_size=2)),
+    "models.diffusion.ddpm_sample": Case(lambda: dict(
+        model=importlib.import_module("lbdl_book.models.diffusion").TimeMLP(2, (8,)),
+        schedule=importlib.import_module("lbdl_book.models.diffusion").NoiseSchedule(5), shape=(3, 2))),
+    "models.diffusion.to_signal": Case(lambda: dict(images=torch.rand(2, 4)), valid={"images": {EMPTY}}),
+    "models.diffusion.to_pixels": Case(lambda: dict(signal=r(2, 4)), valid={"signal": {EMPTY}}),
+    "models.diffusion.median_bandwidth": Case(lambda: dict(x=r(5, 2))),
+    "models.diffusion.mmd": Case(lambda: dict(x=r(5, 2), y=r(4, 2), bandwidth=1.0)),
+    "models.diffusion.sliced_wasserstein": Case(lambda: dict(x=r(5, 2), y=r(5, 2))),
+    "models.diffusion.two_moons": Case(lambda: dict(n=10)),
+    "models.diffusion.train_shipped": Case(lambda: dict(quick=True)),
+    # --- models.merge (§8.4, model merging) ---------------------------------------------
+    "models.merge.task_vector": Case(lambda: dict(finetuned={"w": r(3)}, base={"w": r(3)})),
+    "models.merge.add": Case(lambda: dict(base={"w": r(3)}, vectors=[{"w": r(3)}])),
+    "models.merge.negate": Case(lambda: dict(base={"w": r(3)}, vector={"w": r(3)})),
+    "models.merge.layer_names": Case(lambda: dict(state={"0.w": r(3)})),
+    "models.merge.ties_merge": Case(lambda: dict(vectors=[{"w": r(3)}, {"w": r(3)}])),
+    "models.merge.dare": Case(lambda: dict(vector={"w": r(3)}, p=0.5)),
+    "models.merge.evolution_search": Case(lambda: dict(objective=lambda x: -x.sum().item(), initial=[0.0, 1.0],
+                                                       generations=1, population=2, elite=1)),
+    "models.merge.correct": Case(lambda: dict(model=mlp.MLP((4, 3)), state=mlp.MLP((4, 3)).state_dict(),
+                                              images=r(5, 4), labels=ids(5, vocab=3))),
+    "models.merge.task_accuracies": Case(lambda: dict(model=mlp.MLP((4, 10)), state=mlp.MLP((4, 10)).state_dict(),
+                                                      images=r(10, 4), labels=torch.arange(10))),
+    "models.merge.train_digit_models": Case(lambda: dict(data=merge_digits(), hidden=4, base_epochs=1,
+                                                         finetune_epochs=1)),
+    # --- models.guidance (§7.2, conditioning and guidance) ------------------------------
+    "models.guidance.object_scenes": Case(lambda: dict(n=2, seed=0)),
+    "models.guidance.SceneJudge": Case(forward=lambda: dict(images=torch.rand(2, 3, 32, 32))),
+    "models.guidance.SceneModels": Case(forward="it holds two networks: its forward only raises, naming them"),
+    "models.guidance.judge_loss": Case(lambda: dict(logits=r(3, 9), targets=torch.zeros(3, 2, dtype=torch.int64))),
+    "models.guidance.clip_scores": Case(lambda: dict(clip_model=small_clip(), pixels=torch.rand(2, 3, 8, 8),
+                                                     text_features=r(4))),
+    "models.guidance.clip_guidance": Case(lambda: dict(
+        denoiser=importlib.import_module("lbdl_book.models.diffusion").UNet((4, 8), in_channels=3, emb_dim=8,
+                                                                             time_dim=8),
+        schedule=importlib.import_module("lbdl_book.models.diffusion").NoiseSchedule(25), clip_model=small_clip(),
+        text_features=r(4), strength=1.0)),
+    "models.guidance.match_rate": Case(lambda: dict(
+        judge=importlib.import_module("lbdl_book.models.guidance").SceneJudge(), pixels=torch.rand(2, 3, 32, 32),
+        colours=torch.zeros(2, dtype=torch.int64), shapes=torch.zeros(2, dtype=torch.int64))),
+    "models.guidance.class_match": Case(lambda: dict(judge=mlp.MLP((4, 10)), samples=r(3, 4), labels=ids(3, vocab=10))),
+    "models.guidance.within_class_variance": Case(lambda: dict(samples=r(4, 2), labels=torch.tensor([0, 0, 1, 1]))),
+    "models.guidance.ddim_sample": Case(lambda: dict(
+        model=importlib.import_module("lbdl_book.models.diffusion").UNet((4, 8), in_channels=1, emb_dim=8, time_dim=8),
+        schedule=importlib.import_module("lbdl_book.models.diffusion").NoiseSchedule(25), shape=(2, 1, 8, 8),
+        steps=3)),
+    "models.guidance.train_shipped": Case(lambda: dict(quick=True)),
     # --- segmentation (§6.4) ------------------------------------------------------------
     "models.segmenter.Bilinear": Case(forward=lambda: dict(x=r(1, 2, 3, 3))),
     "models.segmenter.DownUpNet": Case(lambda: dict(widths=(2, 3), skips=True), forward=lambda: dict(x=r(2, 3, 4, 4))),
@@ -517,6 +625,30 @@ CASES: dict[str, Case] = {
     "models.speech.no_speech_accuracy": Case(lambda: dict(outputs=["<nospeech>", "one"],
                                                           no_speech=torch.tensor([True, False]))),
     "models.speech.evaluate": Case(lambda: dict(model=small_speech(), data=speech_clips(), mel=r(1, 9, 40))),
+    "models.lora.AdaptedLayer": Case(lambda: dict(layer=linear.Linear(4, 4), adapter=lora.Adapter(4, 2)),
+                                     forward=lambda: dict(x=r(2, 4))),
+    "models.lora.Adapter": Case(lambda: dict(dim=4, bottleneck=2), forward=lambda: dict(h=r(2, 4))),
+    "models.lora.LoRALinear": Case(lambda: dict(base=linear.Linear(4, 3), rank=2), forward=lambda: dict(x=r(2, 4))),
+    "models.lora.LoRAParametrization": Case(lambda: dict(out_features=3, in_features=4, rank=2),
+                                            forward=lambda: dict(weight=r(3, 4))),
+    "models.lora.QuantizedWeight": Case(lambda: dict(weight=r(2, 32)),
+                                        forward="a parametrization whose input is an empty placeholder it ignores"),
+    "models.lora.adam_state_bytes": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "models.lora.add_adapters": Case(lambda: dict(model=small_gpt(), bottleneck=2)),
+    "models.lora.add_lora": Case(lambda: dict(model=small_gpt(), rank=2)),
+    "models.lora.freeze": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "models.lora.harbour_log": Case(lambda: dict(entries=2)),
+    "models.lora.lora_modules": Case(lambda: dict(model=small_gpt())),
+    "models.lora.lora_state_dict": Case(lambda: dict(model=lora.add_lora(small_gpt(), 1))),
+    "models.lora.merge_lora": Case(lambda: dict(model=lora.add_lora(small_gpt(), 1))),
+    "models.lora.merge_rounding_bound": Case(lambda: dict(layer=lora.LoRALinear(linear.Linear(4, 3), 2), x=r(2, 4))),
+    "models.lora.merged_state_dict": Case(lambda: dict(model=lora.add_lora(small_gpt(), 1))),
+    "models.lora.quantize_base": Case(lambda: dict(model=gpt.GPT(vocab_size=7, context=6, dim=32, num_heads=2,
+                                                                 num_layers=1))),
+    "models.lora.stored_bytes": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "models.lora.trainable_parameters": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "models.lora.training_bytes": Case(lambda: dict(model=linear.Linear(3, 2))),
+    "models.lora.unmerge_lora": Case(lambda: dict(model=lora.add_lora(small_gpt(), 1))),
     "models.gpt.GPT": Case(lambda: dict(vocab_size=7, context=6, dim=8, num_heads=2, num_layers=1),
                            forward=lambda: dict(tokens=ids(2, 4))),
     "models.gpt.GPTLayer": Case(lambda: dict(dim=8, num_heads=2, hidden_dim=16), forward=lambda: dict(x=r(2, 3, 8))),
@@ -524,7 +656,32 @@ CASES: dict[str, Case] = {
     "models.gpt.gpt_stack": Case(lambda: dict(model=small_gpt())),
     "models.gpt.next_token_distribution": Case(lambda: dict(logits=r(2, 7))),
     "models.gpt.parameter_breakdown": Case(lambda: dict(model=small_gpt())),
+    # --- models.quantize (§8.2) -----------------------------------------------------------
+    "models.quantize.QuantizedTensor": Case(lambda: dict(data=torch.zeros(20, dtype=torch.uint8), fmt="Q4_1",
+                                                         shape=(32,))),
+    "models.quantize.add_ste": Case(lambda: dict(model=quant_gpt(), fmt="Q4_0")),
+    "models.quantize.block_format": Case(lambda: dict(fmt="Q4_1")),
+    "models.quantize.dequantize": Case(lambda: dict(q=quant().quantize(r(2, 32), "Q4_1"))),
+    "models.quantize.dequantize_blocks": Case(lambda: dict(data=torch.zeros(2, 20, dtype=torch.uint8), fmt="Q4_1")),
+    "models.quantize.fake_quantize": Case(lambda: dict(x=r(2, 32), fmt="Q8_0")),
+    "models.quantize.fake_quantize_torch": Case(lambda: dict(x=r(2, 32), fmt="Q5_1")),
+    "models.quantize.model_bytes": Case(lambda: dict(model=quant_gpt(), plan="Q4_1")),
+    "models.quantize.quantize": Case(lambda: dict(x=r(2, 32), fmt="Q4_0")),
+    "models.quantize.quantize_blocks": Case(lambda: dict(x=r(2, 32), fmt="Q5_0")),
+    "models.quantize.quantize_model": Case(lambda: dict(model=quant_gpt(), plan="Q2_L")),
+    "models.quantize.remove_ste": Case(lambda: dict(model=quant().add_ste(quant_gpt(), "Q3_L"))),
+    "models.quantize.ste": Case(lambda: dict(x=r(2, 32), fmt="Q4_1")),
+    "models.quantize.weight_matrices": Case(lambda: dict(model=quant_gpt())),
+    "models.quantize.window_losses": Case(lambda: dict(model=quant_gpt(), windows=ids(2, 5, vocab=7))),
     "models.gpt.parameter_count": Case(lambda: dict(vocab_size=7, context=6, dim=8, num_layers=1)),
+    "models.gpt.train_char_gpt": Case(lambda: dict(config=dict(context=6, dim=8, num_heads=2, num_layers=1),
+                                                   quick=True)),
+    "models.decoding.beam_search": Case(lambda: dict(model=small_gpt(), prompt_ids=ids(3), steps=2, beam_size=2)),
+    "models.decoding.distinct_n": Case(lambda: dict(texts=["abcab", "aaaa"], n=2),
+                                       valid={"texts": {"nested list"}}),        # two texts of token ids
+    "models.decoding.greedy": Case(lambda: dict(model=small_gpt(), prompt_ids=ids(3), steps=2)),
+    "models.decoding.log_likelihood": Case(lambda: dict(model=small_gpt(), tokens=ids(2, 5), start=1)),
+    "data.facts.padded_cross_entropy": Case(lambda: dict(logits=r(2, 3, 5), targets=ids(2, 3))),
     # --- models.lenet, mlp --------------------------------------------------------------
     "models.lenet.LeNet": Case(lambda: dict(image_size=12, channels=(2, 3), kernel_size=3, pool_sizes=(2, 2), hidden=8),
                                forward=lambda: dict(x=r(2, 1, 12, 12))),
@@ -762,10 +919,29 @@ CASES: dict[str, Case] = {
     "widgets.Slider": Case(lambda: dict(name="a", label="a", values=[1, 2]),
                            valid={"name": {"str"}, "label": {"str"}, "values": {"nested list"}}),
     "widgets.explore": Case(lambda: dict(draw=draw_figure, sliders=(widgets.Slider("a", "a", [1, 2]),))),
+    # --- models.rlhf (§7.1, reinforcement learning from human feedback) -------------------
+    "models.rlhf.RewardModel": Case(forward=lambda: dict(tokens=rlhf.web_answers(3, seed=0))),
+    "models.rlhf.answer_mask": Case(lambda: dict(tokens=rlhf.web_answers(3, seed=0))),
+    "models.rlhf.true_score": Case(lambda: dict(tokens=rlhf.web_answers(3, seed=0))),
+    "models.rlhf.score_parts": Case(lambda: dict(tokens=rlhf.web_answers(3, seed=0))),
+    "models.rlhf.render": Case(lambda: dict(tokens=rlhf.web_answers(3, seed=0))),
+    "models.rlhf.encode": Case(lambda: dict(text="3 ? 4 thanks .")),
+    "models.rlhf.right_answer": Case(lambda: dict(question=ids(4, vocab=10))),
+    "models.rlhf.questions": Case(lambda: dict(n=3)),
+    "models.rlhf.web_answers": Case(lambda: dict(n=3)),
+    "models.rlhf.demonstrations": Case(lambda: dict(n=3)),
+    "models.rlhf.bradley_terry_loss": Case(lambda: dict(rewards=r(4, 2), winner=ids(4, vocab=2))),
+    "models.rlhf.pair_accuracy": Case(lambda: dict(rewards=r(4, 2), winner=ids(4, vocab=2))),
+    "models.rlhf.rate_pairs": Case(lambda: dict(pairs=rlhf.web_answers(6, seed=0).reshape(3, 2, -1))),
+    "models.rlhf.sample_answers": Case(lambda: dict(model=rlhf.policy_gpt(0), prompts=rlhf.questions(3))),
+    "models.rlhf.sequence_log_probs": Case(lambda: dict(model=rlhf.policy_gpt(0), tokens=rlhf.web_answers(3))),
+    "models.rlhf.train_rlhf": Case(lambda: dict(policy=rlhf.policy_gpt(0), reference=rlhf.policy_gpt(0),
+                                                reward_model=rlhf.RewardModel(), beta=0.1, steps=1, batch_size=8)),
     # --- weights: files in a temporary folder ---------------------------------------------
     "weights.load": Case(lambda: dict(model=linear.Linear(2, 2), name=saved_weights(), folder=WEIGHTS_FOLDER)),
     "weights.metadata": Case(lambda: dict(name=saved_weights(), folder=WEIGHTS_FOLDER)),
     "weights.recipe": Case(lambda: dict(name=next(iter(weights.RECIPES)))),
+    "weights.round_to_float16": Case(lambda: dict(model=linear.Linear(2, 2))),
     # "junk" is a valid name for a new file
     "weights.save": Case(lambda: dict(model=linear.Linear(2, 2), name="swept", info={}, folder=WEIGHTS_FOLDER),
                          valid={"name": {"str"}}),

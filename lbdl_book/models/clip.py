@@ -67,6 +67,7 @@ from lbdl_book.nn.fused import set_fused
 from lbdl_book.nn.linear import Linear
 from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import MaxPool2d
+from lbdl_book.weights import round_to_float16
 
 __all__ = ["CLIP", "CaptionTokenizer", "HELD_OUT", "PairTrainer", "VOCABULARY", "captions_of", "class_embeddings",
            "clip_loss", "contrastive_loss", "held_out_mask", "linear_probe", "object_prompts", "parameter_count",
@@ -483,10 +484,7 @@ def train_shipped(quick: bool = False) -> tuple[CLIP, dict]:
                   optimizer="adamw", weight_decay=0.05, schedule=schedule, seed=0)
     seconds = time.perf_counter() - start
     model = model.cpu().eval()
-    with torch.no_grad():
-        for value in model.state_dict().values():
-            if value.is_floating_point():
-                value.copy_(value.half().float())
+    round_to_float16(model)
     info = {"quick": quick, "train_scenes": count, "train_pairs": len(images), "train_seed": TRAIN_SEED,
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": "adamw", "device": str(where),
             "train_seconds": round(seconds, 1), "train_loss": [round(v, 4) for v in history["train_loss"]],

@@ -47,9 +47,11 @@ from lbdl_book.nn.positional import LearnedPositionalEncoding
 from lbdl_book.models.transformer import (BLOCK_LABELS, FeedForwardBlock, SelfAttentionBlock, block_parameter_count,
                                           layer_attention_maps, parameter_breakdown_of)
 from lbdl_book.train import eval_mode
+from lbdl_book.weights import round_to_float16
 
-__all__ = ["CHAR_GPT", "GPT", "GPT2_SMALL", "GPTLayer", "char_gpt", "char_tokenizer", "generate", "gpt2_small", "gpt_stack", "next_token_distribution",
-           "parameter_breakdown", "parameter_count"]
+__all__ = ["CHAR_GPT", "GPT", "GPT2_SMALL", "GPTLayer", "char_gpt", "char_tokenizer", "generate", "gpt2_small",
+           "gpt_stack", "next_token_distribution", "parameter_breakdown", "parameter_count", "train_char_gpt",
+           "train_shipped"]
 
 GPT2_SMALL = {"vocab_size": 50_257, "context": 1_024, "dim": 768, "num_heads": 12, "num_layers": 12}
 INIT_STD = 0.02
@@ -209,27 +211,35 @@ def _check_prompt(prompt_ids, vocab_size: int) -> torch.Tensor:
     return prompt_ids
 
 
-def _check_sampling(vocab_size: int, temperature, top_k) -> None:
+def _check_sampling(vocab_size: int, temperature, top_k, top_p=None) -> None:
     if isinstance(temperature, bool) or not isinstance(temperature, Real) or not (
             math.isfinite(temperature) and temperature >= 0):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab_size):
         raise ValueError(f"top_k must be None or an int in [1, vocab_size={vocab_size}], got {top_k!r}")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, Real) or not 0 < top_p <= 1):
+        raise ValueError(f"top_p must be None or a number in (0, 1], got {top_p!r}")
 
 
-def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None) -> torch.Tensor:
+def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                            top_p: float | None = None) -> torch.Tensor:
     """The distribution a token is drawn from, given its logits (..., V):
 
     softmax(l / τ) over the ``top_k`` largest logits (the others get probability 0). τ < 1
     sharpens the distribution, τ > 1 flattens it; τ = 0 puts all the mass on the largest
-    logit (greedy decoding; ties go to the first). Returns (..., V), rows summing to 1."""
+    logit (greedy decoding; ties go to the first). Returns (..., V), rows summing to 1.
+
+    ``top_p`` (nucleus sampling [Holtzman et al., 2020]), applied last: the tokens sorted
+    by decreasing probability, keep the smallest set whose probability reaches ``top_p``
+    (a token is kept if the tokens before it hold less than ``top_p``; among equal
+    probabilities, the lower token id comes first), and renormalise. ``top_p=1`` keeps all."""
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point() or logits.dim() < 1:
         got = f"{logits.dtype} of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else \
             type(logits).__name__
         raise TypeError(f"logits must be a floating-point tensor (..., V), got {got}")
     if logits.shape[-1] == 0:
         raise ValueError(f"logits must have V >= 1 entries in their last dimension, got shape {tuple(logits.shape)}")
-    _check_sampling(logits.shape[-1], temperature, top_k)
+    _check_sampling(logits.shape[-1], temperature, top_k, top_p)
     logits = logits.float()
     if temperature == 0:
         return nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
@@ -237,17 +247,24 @@ def next_token_distribution(logits: torch.Tensor, temperature: float = 1.0, top_
     if top_k is not None and top_k < logits.shape[-1]:
         kth = logits.topk(top_k, dim=-1).values[..., -1:]          # the k-th largest logit of each row
         logits = logits.masked_fill(logits < kth, float("-inf"))
-    return torch.softmax(logits, dim=-1)
+    p = torch.softmax(logits, dim=-1)
+    if top_p is None or top_p == 1:
+        return p
+    sorted_p, order = p.sort(dim=-1, descending=True, stable=True)  # ties: the lower id first
+    before = sorted_p.double().cumsum(-1) - sorted_p.double()       # mass of the tokens ranked before
+    keep = torch.zeros_like(p, dtype=torch.bool).scatter(-1, order, before < top_p)
+    p = p.masked_fill(~keep, 0.0)
+    return p / p.sum(-1, keepdim=True)
 
 
 @torch.no_grad()
 def generate(model: GPT, prompt_ids: torch.Tensor, steps: int, temperature: float = 1.0, top_k: int | None = None,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+             generator: torch.Generator | None = None, *, top_p: float | None = None) -> torch.Tensor:
     """Extend ``prompt_ids`` (P,) or (N, P) by ``steps`` tokens, one at a time (§3.2).
 
     At each step the model reads the last ``model.context`` tokens at most (the learned
     positional table has no row beyond), the logits of the last position go through
-    :func:`next_token_distribution` (``temperature``, ``top_k``), and one token is drawn
+    :func:`next_token_distribution` (``temperature``, ``top_k``, ``top_p``), and one token is drawn
     with ``torch.multinomial`` (``generator`` makes it repeatable). Every step recomputes
     the whole window: simple, and cheap at this book's sizes (production code caches the
     keys and values of past positions). Runs in eval mode on the model's device; returns
@@ -257,7 +274,7 @@ def generate(model: GPT, prompt_ids: torch.Tensor, steps: int, temperature: floa
     prompt_ids = _check_prompt(prompt_ids, model.vocab_size)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    _check_sampling(model.vocab_size, temperature, top_k)
+    _check_sampling(model.vocab_size, temperature, top_k, top_p)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     device = model.head.weight.device
@@ -265,7 +282,7 @@ def generate(model: GPT, prompt_ids: torch.Tensor, steps: int, temperature: floa
     with eval_mode(model):
         for _ in range(steps):
             window = tokens[:, -model.context:].to(device)              # at most C positions
-            p = next_token_distribution(model(window)[:, -1], temperature, top_k).cpu()
+            p = next_token_distribution(model(window)[:, -1], temperature, top_k, top_p).cpu()
             tokens = torch.cat([tokens, torch.multinomial(p, 1, generator=generator)], dim=1)
     return tokens
 
@@ -320,13 +337,21 @@ def char_gpt() -> GPT:
 
 
 def train_shipped(quick: bool = False) -> tuple[GPT, dict]:
-    """The recipe of ``lbdl_book/weights/gpt_char.safetensors``: :data:`CHAR_GPT` built from
-    seed 0, trained on windows of C + 1 characters taken every 4 characters of the training
-    part of the corpus (``corpus.split(every=6)``), AdamW (weight decay 0.1), batches of 32,
+    """The recipe of ``lbdl_book/weights/gpt_char.safetensors``: :func:`train_char_gpt` of
+    :data:`CHAR_GPT`."""
+    return train_char_gpt(CHAR_GPT, quick)
+
+
+def train_char_gpt(config: dict, quick: bool = False) -> tuple[GPT, dict]:
+    """A GPT of ``config`` (the keyword arguments of :class:`GPT` but ``vocab_size``) on the
+    corpus's characters, the book's recipe for a shipped char-GPT: built from seed 0,
+    trained on windows of C + 1 characters taken every 4 characters of the training part of
+    the corpus (``corpus.split(every=6)``), AdamW (weight decay 0.1), batches of 32,
     learning rate 3e-3 warmed up over 5 % of the steps then cosine-decayed, gradients
     clipped at 1; the model of the epoch with the lowest validation loss is kept (early
     stopping, patience 3, at most 40 epochs). Weights rounded to float16, the file's
-    precision. ``quick``: one epoch on 64 windows (what the tests run)."""
+    precision; returns the float16 model and what the run reached. ``quick``: one epoch on
+    64 windows (what the tests run)."""
     import time
 
     from lbdl_book._checks import boolean
@@ -336,11 +361,14 @@ def train_shipped(quick: bool = False) -> tuple[GPT, dict]:
     from lbdl_book.schedules import EarlyStopping, warmup_cosine
     from lbdl_book.train import fit
 
+    if not isinstance(config, dict) or not {"context", "dim", "num_heads", "num_layers"} <= set(config):
+        raise TypeError(f"config must be a dict of GPT arguments with context, dim, num_heads and num_layers, "
+                        f"got {config!r}")
     boolean(quick, "quick")
     tokenizer = char_tokenizer()
     seed_everything(0)
-    model = GPT(len(tokenizer), **CHAR_GPT)
-    C = CHAR_GPT["context"]
+    model = GPT(len(tokenizer), **config)
+    C = config["context"]
     train_text, val_text = split(every=6)
     train = windows(tokenizer.encode(train_text), C + 1, stride=4)
     val = windows(tokenizer.encode(val_text), C + 1, stride=C // 2)
@@ -359,12 +387,10 @@ def train_shipped(quick: bool = False) -> tuple[GPT, dict]:
                   val_data=(val[:, :-1], val[:, 1:]), early_stopping=stopper, seed=0)
     seconds = time.perf_counter() - start
     model = model.cpu().eval()
+    round_to_float16(model)
     with torch.no_grad():
-        for value in model.state_dict().values():
-            if value.is_floating_point():
-                value.copy_(value.half().float())
         val_loss = sequence_cross_entropy(model(val[:, :-1]), val[:, 1:]).item()
-    info = {"config": CHAR_GPT, "vocab_size": len(tokenizer), "train_windows": len(train), "stride": 4,
+    info = {"config": config, "vocab_size": len(tokenizer), "train_windows": len(train), "stride": 4,
             "epochs_run": len(history["train_loss"]), "best_epoch": stopper.best_epoch, "lr": lr,
             "batch_size": batch_size, "optimizer": "adamw", "weight_decay": 0.1, "device": str(device()),
             "train_seconds": round(seconds, 1), "val_loss_float16": round(val_loss, 4),

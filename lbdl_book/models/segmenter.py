@@ -71,6 +71,7 @@ from lbdl_book.nn.norm import BatchNorm2d
 from lbdl_book.nn.pooling import AvgPool2d, MaxPool2d
 from lbdl_book import train
 from lbdl_book.train import eval_mode
+from lbdl_book.weights import round_to_float16
 
 __all__ = [
     "CLASS_NAMES", "NUM_CLASSES", "TEST_SEED", "TRAIN_SEED", "UPSCALES", "Bilinear", "DownUpNet", "PSPNet",
@@ -555,10 +556,7 @@ def train_shipped(quick: bool = False) -> tuple[Segmenters, dict]:
         history = fit(model, F.cross_entropy, (train.images, train.masks), epochs=epochs, lr=lr,
                       batch_size=batch_size, optimizer="adam", schedule=schedule, seed=0)
         seconds = time.perf_counter() - start
-        with torch.no_grad():                     # the file stores float16 (half the size): score what is stored
-            for value in model.state_dict().values():
-                if value.is_floating_point():
-                    value.copy_(value.half().float())
+        round_to_float16(model)  # the file stores float16 (half the size): score what is stored
         result = scores(predict(model, test.images), test.masks)
         info[name] = {"parameters": sum(p.numel() for p in model.parameters()),
                       "train_loss": round(history.last("train_loss"), 4), "train_seconds": round(seconds, 1),

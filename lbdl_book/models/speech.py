@@ -42,6 +42,7 @@ from lbdl_book.nn.norm import LayerNorm
 from lbdl_book.nn.positional import SinusoidalPositionalEncoding
 from lbdl_book.tokenizer import BPETokenizer
 from lbdl_book.train import eval_mode
+from lbdl_book.weights import round_to_float16
 
 __all__ = ["SPECIALS", "TASKS", "TRAIN_SEED", "TEST_SEED", "TRAIN_PITCH", "TEST_PITCH", "SpeechRecognizer",
            "SpeechTeacherForcing", "speech_tokenizer", "features", "encode_targets", "decode_tokens",
@@ -407,10 +408,7 @@ def train_shipped(quick: bool = False) -> tuple[SpeechRecognizer, dict]:
                   lr=lr, batch_size=batch, optimizer="adam", schedule=schedule, grad_clip=1.0, seed=0)
     seconds = time.perf_counter() - start
     model = model.cpu()
-    with torch.no_grad():
-        for value in model.state_dict().values():
-            if value.is_floating_point():
-                value.copy_(value.half().float())
+    round_to_float16(model)
     result = evaluate(model, test, test_mel)
     info = {"train_clips": count, "train_seed": TRAIN_SEED, "train_pitch": list(TRAIN_PITCH),
             "test_clips": len(test.texts), "test_seed": TEST_SEED, "test_pitch": list(TEST_PITCH),
