@@ -41,6 +41,7 @@ RECIPES: dict[str, str] = {
     "guided_scenes": "lbdl_book.models.guidance",
     "rlhf_policy": "lbdl_book.models.rlhf",
     "fewshot": "lbdl_book.models.fewshot",
+    "rag_generator": "lbdl_book.models.rag",
 }
 
 

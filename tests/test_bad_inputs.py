@@ -156,6 +156,21 @@ def fewshot_tasks():
     return generate_tasks(2, examples=3)
 
 
+def rag_small_world():
+    from lbdl_book.models.rag import rag_world
+    return rag_world(train=4, test=2)
+
+
+def rag_encoder():
+    from lbdl_book.models.rag import DualEncoder
+    return DualEncoder(6, dim=4)
+
+
+def rag_small_gpt():
+    from lbdl_book.models.gpt import GPT
+    return GPT(len(rag_small_world().vocab), 40, 8, 2, 1)
+
+
 def fewshot_model():
     from lbdl_book.models.fewshot import fewshot_gpt
     return fewshot_gpt(0)
@@ -235,6 +250,7 @@ RECORDS = {
     "models.merge.MergeDigits", "models.merge.SearchResult",
     "models.rlhf.RLHFRun",
     "data.fewshot.FewShotTasks",
+    "models.rag.RagWorld",
 }
 
 CASES: dict[str, Case] = {
@@ -304,6 +320,19 @@ CASES: dict[str, Case] = {
     "data.fewshot.prompts": Case(lambda: dict(tasks=fewshot_tasks(), shots=1)),
     "data.fewshot.encode": Case(lambda: dict(text="I: red disc")),
     "data.fewshot.decode": Case(lambda: dict(tokens=torch.tensor([0, 2, 6]))),
+    "models.rag.bm25_scores": Case(lambda: dict(query=["a", "b"], documents=[["a", "c"], ["b"]])),
+    "models.rag.DualEncoder": Case(lambda: dict(vocab_size=6, dim=4), forward=lambda: dict(tokens=ids(2, 3))),
+    "models.rag.InfoNCEScorer": Case(lambda: dict(encoder=rag_encoder(), document_tokens=ids(3, 2)),
+                                     forward=lambda: dict(queries=ids(2, 3))),
+    "models.rag.recall_at_k": Case(lambda: dict(scores=r(2, 3), right=torch.tensor([0, 2]), k=1)),
+    "models.rag.rag_prompts": Case(lambda: dict(world=rag_small_world(), questions=["which city governs X ?"],
+                                                retrieved=[[0]])),
+    "models.rag.generator_data": Case(lambda: dict(world=rag_small_world(), n=2, k=2, length=40)),
+    "models.rag.answer_accuracy": Case(lambda: dict(model=rag_small_gpt(), world=rag_small_world(),
+                                                    prompts=["which city governs →"], answers=["city"], length=8)),
+    "models.rag.attention_flops": Case(lambda: dict(length=4, dim=2)),
+    "models.rag.train_generator": Case(lambda: dict(model=rag_small_gpt(), world=rag_small_world(), prompts=4,
+                                                    documents=2, epochs=1, lr=0.01)),
     "models.fewshot.accuracy_by_shots": Case(lambda: dict(model=fewshot_model(), tasks=fewshot_tasks(), shots=(0, 1))),
     "models.fewshot.correct_by_shots": Case(lambda: dict(model=fewshot_model(), tasks=fewshot_tasks(), shots=(0, 1))),
     "models.fewshot.reference_levels": Case(lambda: dict(tasks=fewshot_tasks(), shots=(0, 1))),
@@ -511,6 +540,16 @@ CASES: dict[str, Case] = {
     "models.diffusion.sliced_wasserstein": Case(lambda: dict(x=r(5, 2), y=r(5, 2))),
     "models.diffusion.two_moons": Case(lambda: dict(n=10)),
     "models.diffusion.train_shipped": Case(lambda: dict(quick=True)),
+    # --- models.cot (§8.1, chain of thought) ---------------------------------------------
+    "models.cot.problems": Case(lambda: dict(n=3, steps=2)),
+    "models.cot.training_set": Case(lambda: dict(n=8, cot=True)),
+    "models.cot.train": Case(lambda: dict(cot=True, examples=16, epochs=1)),
+    "models.cot.answer": Case(lambda: dict(model=gpt.GPT(54, **importlib.import_module("lbdl_book.models.cot").CONFIG),
+                                           prompt=importlib.import_module("lbdl_book.models.cot").problems(2, 2)[0],
+                                           cot=True)),
+    "models.cot.accuracy": Case(lambda: dict(model=gpt.GPT(54, **importlib.import_module("lbdl_book.models.cot").CONFIG),
+                                             steps=2, cot=False, n=4)),
+    "models.cot.decode": Case(lambda: dict(tokens=[20, 50, 3, 52])),
     # --- models.merge (§8.4, model merging) ---------------------------------------------
     "models.merge.task_vector": Case(lambda: dict(finetuned={"w": r(3)}, base={"w": r(3)})),
     "models.merge.add": Case(lambda: dict(base={"w": r(3)}, vectors=[{"w": r(3)}])),

@@ -1,5 +1,5 @@
-"""Figures of Chapter 8 (the compute schism): quantization (§8.2), adapters (§8.3) and
-model merging (§8.4), one function per figure or demo plot.
+"""Figures of Chapter 8 (the compute schism): prompt engineering (§8.1), quantization
+(§8.2), adapters (§8.3) and model merging (§8.4), one function per figure or demo plot.
 
 Each function takes what a page computed and returns a matplotlib figure in the house
 style of :mod:`lbdl_book.plot`; its docstring names the figure and the shapes of its
@@ -10,6 +10,76 @@ from __future__ import annotations
 
 from .. import plot
 from ..i18n import t
+
+# §8.1 Prompt engineering: chain of thought ----------------------------------------------
+
+def pe_figure_8_1(panels: list[tuple[str, list[tuple[str, str]]]]):
+    """Figure 8.1 (reconstructed as text): ``panels`` is a list of (title, lines), each
+    line a pair (prompt text, generated text); the generated part is set in bold, right
+    after the prompt, in a monospace font."""
+    import matplotlib.transforms as mtransforms
+    height = sum(len(lines) + 2 for _, lines in panels) * 0.22 + 0.4
+    fig, ax = plot.subplots(width=7.2, height=height)
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    size, row, y = 8.5, 1 / (sum(len(lines) + 2 for _, lines in panels)), 1.0
+    for title, lines in panels:
+        y -= row
+        ax.text(0, y, title, fontsize=size + 1, color="0.3", va="center")
+        for prompt, generated in lines:
+            y -= row
+            ax.text(0.02, y, prompt, family="monospace", fontsize=size, va="center")
+            shift = mtransforms.offset_copy(ax.transData, fig=fig, x=0.602 * size * len(prompt), units="points")
+            ax.text(0.02, y, generated, family="monospace", fontsize=size, va="center", weight="bold",
+                    transform=shift)
+        y -= row
+    ax.set_title(t("pe_title_8_1"), fontsize=size + 1)
+    return fig
+
+
+def pe_accuracy(steps: list[int], direct, cot):
+    """Demo figure of §8.1 (not a book figure): accuracy of the final answer against the
+    number of operations; ``direct`` and ``cot`` are (seeds, len(steps)) arrays, one
+    line per seed (thin) and their mean (thick)."""
+    import numpy as np
+    fig, ax = plot.subplots(width=6.0, height=3.6)
+    for values, key, color in ((np.asarray(direct), "pe_without", "C0"), (np.asarray(cot), "pe_with", "C3")):
+        for run in values:
+            ax.plot(steps, run, color=color, alpha=0.35, lw=1)
+        ax.plot(steps, values.mean(0), color=color, lw=2.5, marker="o", label=t(key))
+    ax.set_xticks(steps)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(t("pe_axis_steps"))
+    ax.set_ylabel(t("pe_axis_accuracy"))
+    ax.set_title(t("pe_title"), fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# §8.1 Retrieval-augmented generation ----------------------------------------------------
+
+def rag_results(recall: dict, accuracy: dict):
+    """Demo figure of §8.1, retrieval-augmented generation (not a book figure). Left: the
+    recall@k of each retriever, ``recall`` mapping a label to {k: recall}; right: the
+    generator's answer accuracy with each context, ``accuracy`` mapping a label to
+    (accuracy, standard error), drawn as horizontal bars with ±1 standard error."""
+    fig, (left, right) = plot.subplots(1, 2, width=8.5, height=3.2, gridspec_kw={"width_ratios": [1, 1.3]})
+    for name, values in recall.items():
+        left.plot(list(values), list(values.values()), "o-", label=name)
+    left.set_xticks(sorted({k for values in recall.values() for k in values}))
+    left.set_ylim(0, 1.05)
+    left.set_xlabel(t("rag_axis_k"))
+    left.set_ylabel(t("rag_axis_recall"))
+    left.legend(fontsize=8, loc="lower right")
+    names = list(accuracy)
+    right.barh(range(len(names)), [accuracy[n][0] for n in names], xerr=[accuracy[n][1] for n in names],
+               color="tab:blue", alpha=0.8)
+    right.set_yticks(range(len(names)), names, fontsize=8)
+    right.invert_yaxis()
+    right.set_xlim(0, 1.05)
+    right.set_xlabel(t("rag_axis_accuracy"))
+    return fig
 
 # §8.2 Quantization ----------------------------------------------------------------------
 
