@@ -53,3 +53,18 @@ def test_every_notebook_page_has_a_check_key_points_and_exercises():
             assert "assert " in text, f"{name} asserts nothing"
             if "ch0" in str(name):
                 assert ":class: tip" in text and "{exercise" in text, f"{name} lacks key points or exercises"
+
+
+def test_labels_figures_exercises_and_equations_are_unique_in_each_book():
+    """Sphinx refuses a target defined twice (the build treats the warning as an error):
+    catch it here, in seconds, with the two pages that define it."""
+    import collections
+
+    for lang in ("en", "zh"):
+        where = collections.defaultdict(list)
+        for page in sorted(parity.pages(lang)):
+            s = parity.structure((parity.BOOK / lang / page).read_text(encoding="utf-8"))
+            for target in (*s.labels, *s.figures, *s.exercises, *s.equations):
+                where[target].append(str(page))
+        repeated = {target: pages for target, pages in where.items() if len(pages) > 1}
+        assert not repeated, f"{lang}: targets defined more than once: {repeated}"
