@@ -73,8 +73,9 @@ def save(model: torch.nn.Module, name: str, info: dict, folder: Path | None = No
         raise TypeError(f"info must be a dict, got {type(info).__name__}")
     path = _path(name, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict(keep_vars=True).items()
-             if _stored_as(model)[key] == key}
+    stored_as = _stored_as(model)                          # a tied parameter is stored under its first name
+    state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()
+             if stored_as[key] == key}
     save_file(state, str(path), metadata={"info": json.dumps(info, sort_keys=True)})
     return path
 

@@ -49,12 +49,8 @@ from torch import nn
 
 from .._checks import boolean, module, non_negative_int, positive_int, tensor
 from ..data.scenes import COLOURS, SHAPES, generate_scenes
-from ..nn.activations import ReLU
-from ..nn.conv import Conv2d
 from ..nn.fused import set_fused
-from ..nn.linear import Linear
-from ..nn.norm import BatchNorm2d
-from ..nn.pooling import MaxPool2d
+from .clip import _image_encoder
 from .diffusion import NoiseSchedule, UNet, to_pixels, to_signal, train_diffusion
 from ..weights import round_to_float16
 
@@ -109,13 +105,7 @@ class SceneJudge(nn.Module):
             raise ValueError(f"size must be a multiple of 2**(len(widths) - 1) = {2 ** (len(widths) - 1)}, "
                              f"got {size}")
         self.size = size
-        layers, previous = [], 3
-        for stage, width in enumerate(widths):
-            if stage:
-                layers.append(MaxPool2d(2))
-            layers += [Conv2d(previous, width, 3, padding=1, bias=False), BatchNorm2d(width), ReLU()]
-            previous = width
-        self.body = nn.Sequential(*layers, MaxPool2d(side), nn.Flatten(), Linear(previous, len(COLOURS) + len(SHAPES)))
+        self.body = _image_encoder(size, widths, len(COLOURS) + len(SHAPES))     # CLIP's image encoder, §6.6
         set_fused(self, fused)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
